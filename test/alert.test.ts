@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { AlertValidationError, expandDotted, parseAlert } from '../detection/alert.js';
+import { getField } from '../detection/fields.js';
+
+const nested = {
+  '@timestamp': '2026-11-20T10:00:05.000Z',
+  host: { id: 'h-1', name: 'wks-042' },
+  user: { id: 'S-1-5-21-1', name: 'jdoe' },
+  process: { entity_id: 'p-1', pid: 4242, name: 'reg.exe', args: ['reg.exe', 'save', 'hklm\\sam', 'C:\\t\\s'], parent: { entity_id: 'pp-1', pid: 100 } },
+  kibana: { alert: { uuid: 'alert-1', original_time: '2026-11-20T10:00:00.000Z', rule: { rule_id: 'a7e7bfa3-088e-4f13-b29e-3986e0e756b8', version: 318, parameters: { query: 'process where true' } } } },
+};
+
+describe('parseAlert', () => {
+  it('reads a nested Kibana alert', () => {
+    const alert = parseAlert(nested);
+    expect(alert.id).toBe('alert-1');
+    expect(alert.idSource).toBe('uuid');
+    expect(alert.ruleVersion).toBe(318);
+    expect(alert.process.parent.pid).toBe(100);
+    expect(alert.originalTime).toBe('2026-11-20T10:00:00.000Z');
+  });
+
+  it('reads the same alert with flat dotted keys and legacy signal fields', () => {
+    const flat = {
+      'host.id': 'h-1',
+      'process.entity_id': 'p-1',
+      'signal.original_time': '2026-11-20T10:00:00.000Z',
+      'signal.rule.rule_id': 'a7e7bfa3-088e-4f13-b29e-3986e0e756b8',
+    };
+    const alert = parseAlert(flat);
+    expect(alert.hostId).toBe('h-1');
+    expect(alert.ruleId).toBe('a7e7bfa3-088e-4f13-b29e-3986e0e756b8');
+    expect(alert.idSource).toBe('hash');
+    expect(alert.id).toMatch(/^[0-9a-f]{64}$/);
+    expect(parseAlert(flat).id).toBe(alert.id);
+  });
+
+  it('names the missing field', () => {
+    expect(() => parseAlert({ process: { pid: 1 }, '@timestamp': '2026-11-20T10:00:00Z' })).toThrowError(/host/);
+    try {
+      parseAlert({ host: { id: 'h' }, process: { name: 'reg.exe' }, '@timestamp': '2026-11-20T10:00:00Z' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(AlertValidationError);
+      expect((err as AlertValidationError).issues[0]?.field).toBe('process.entity_id');
+    }
+  });
+});
+
+describe('getField', () => {
+  it('reads nested, flattened and mixed documents', () => {
+    expect(getField({ process: { parent: { name: 'cmd.exe' } } }, 'process.parent.name')).toBe('cmd.exe');
+    expect(getField({ 'process.parent.name': 'cmd.exe' }, 'process.parent.name')).toBe('cmd.exe');
+    expect(getField({ process: { 'parent.name': 'cmd.exe' } }, 'process.parent.name')).toBe('cmd.exe');
+    expect(getField({ process: {} }, 'process.parent.name')).toBeUndefined();
+    expect(expandDotted({ 'a.b': 1, a: { c: 2 } })).toEqual({ a: { b: 1, c: 2 } });
+  });
+});
