@@ -1,0 +1,16 @@
+# hivewatch runs its TypeScript sources through tsx, so the image is the sources plus production dependencies.
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY bin ./bin
+COPY detection ./detection
+COPY connectors ./connectors
+COPY playbooks ./playbooks
+COPY workers ./workers
+COPY data ./data
+USER node
+EXPOSE 8080
+ENTRYPOINT ["node", "bin/hivewatch.js"]
+CMD ["serve"]
