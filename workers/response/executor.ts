@@ -1,0 +1,170 @@
+// Runs one approved step through the connector. The approvals are consumed when the step moves to running
+// (single use), the idempotency key is persisted before the vendor is called, and a run that finds the step
+// already running (a worker died mid-action) reconciles with the vendor first: poll the known action id, or
+// find the action by its key, and only then start it.
+import type { ActionStatus, Connector } from '../../connectors/types.js';
+import type { AuditSink } from '../audit/types.js';
+import { buildRequest, isDeclared } from './actions.js';
+import type { ResponseConfig } from './config.js';
+import { ResponseService } from './service.js';
+import { idempotencyKey, stepHash, type Actor, type CaseStep } from './step.js';
+import type { StepStore } from './store.js';
+
+export const WORKER_ACTOR: Actor = { id: 'worker:response', role: 'system' };
+
+export interface ExecutorOptions {
+  store: StepStore;
+  audit: AuditSink;
+  config: ResponseConfig;
+  service: ResponseService;
+  connector: () => Promise<Connector>;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => Date;
+  /** Called with the persisted step each time it changes (metrics, case status). */
+  onChange?: (step: CaseStep) => Promise<void>;
+}
+
+export interface ExecutionOutcome {
+  stepId: string;
+  state: CaseStep['state'];
+  actionId: string | null;
+  note: string;
+}
+
+/** Thrown when the vendor action is still pending after the configured polls: the job retries later. */
+export class StillPending extends Error {
+  readonly code = 'HW_ERR_ACTION_PENDING';
+}
+
+export class StepExecutor {
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: ExecutorOptions) {
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.now = options.now ?? (() => new Date());
+  }
+
+  private async record(type: string, step: CaseStep, data: Record<string, unknown>): Promise<void> {
+    await this.options.audit.append({ type, caseId: step.caseId, actor: WORKER_ACTOR, data: { stepId: step.stepId, attempt: step.attempt, ...data } });
+  }
+
+  /** Executes (or resumes) a step. Safe to call more than once for the same attempt. */
+  async run(caseId: string, stepId: string, attempt: number): Promise<ExecutionOutcome> {
+    const { store } = this.options;
+    let step = await store.mustGet(caseId, stepId);
+    if (step.attempt !== attempt) return { stepId, state: step.state, actionId: step.actionId, note: `attempt ${attempt} is superseded by attempt ${step.attempt}` };
+    if (step.state === 'approved') {
+      const started = await this.start(step);
+      if (!started) return { stepId, state: (await store.mustGet(caseId, stepId)).state, actionId: null, note: 'approvals no longer valid; the step waits for approval again' };
+      step = started;
+    } else if (step.state !== 'running') {
+      return { stepId, state: step.state, actionId: step.actionId, note: `nothing to do: the step is ${step.state}` };
+    }
+    if (step.connectorAction === null) {
+      return { stepId, state: step.state, actionId: null, note: 'manual step: waits for a responder to mark it done' };
+    }
+    return this.drive(step);
+  }
+
+  /** approved -> running, consuming the approvals, after checking they still bind to the step and are live. */
+  private async start(approved: CaseStep): Promise<CaseStep | null> {
+    const { store } = this.options;
+    const nowMs = this.now().getTime();
+    const valid =
+      approved.hash === stepHash(approved) &&
+      approved.approvals.length >= approved.approvalsRequired &&
+      approved.approvals.every((approval) => approval.hash === approved.hash && Date.parse(approval.expiresAt) > nowMs);
+    if (!valid) {
+      const { after } = await store.update(approved.caseId, approved.stepId, (step) =>
+        step.state !== 'approved'
+          ? step
+          : { ...step, state: 'proposed', approvals: [], decisions: [...step.decisions, { kind: 'voided', by: WORKER_ACTOR, at: this.now().toISOString(), reason: 'approval expired or no longer matches the step' }] },
+      );
+      await this.record('approval.expired', after, { hash: approved.hash, approvals: approved.approvals.map((a) => ({ identity: a.identity, expiresAt: a.expiresAt })) });
+      return null;
+    }
+    const key = idempotencyKey(approved.caseId, approved.stepId, approved.attempt);
+    const { after } = await store.update(approved.caseId, approved.stepId, (step) => {
+      if (step.state !== 'approved' || step.rev !== approved.rev) return step;
+      return {
+        ...step,
+        state: 'running',
+        usedApprovals: step.approvals,
+        approvals: [],
+        idempotencyKey: key,
+        detail: step.connectorAction ? `running ${step.connectorAction}` : step.detail,
+      };
+    });
+    if (after.state !== 'running') return null;
+    if (after.connectorAction === null) {
+      await this.record('action.manual', after, { action: after.action, target: after.target, note: 'no connector action exists; a responder carries it out and marks the step done' });
+    }
+    await this.options.onChange?.(after);
+    return after;
+  }
+
+  private async drive(running: CaseStep): Promise<ExecutionOutcome> {
+    const { store, config } = this.options;
+    const connector = await this.options.connector();
+    const kind = running.connectorAction!;
+    const key = running.idempotencyKey ?? idempotencyKey(running.caseId, running.stepId, running.attempt);
+    let status: ActionStatus;
+
+    if (!isDeclared(connector, kind)) {
+      return this.finish(running, 'failed', null, `${connector.vendor} declares no ${kind} action; carry it out by hand or use another connector`);
+    }
+    if (running.actionId) {
+      status = await connector.getActionStatus(running.actionId, kind);
+      await this.record('action.polled', running, { actionId: status.actionId, state: status.state, vendor: status.vendor, detail: status.detail ?? null, reconcile: true });
+    } else {
+      const found = await connector.findAction(key);
+      if (found) {
+        status = found;
+        await this.record('action.reconciled', running, { idempotencyKey: key, actionId: found.actionId, state: found.state, vendor: found.vendor });
+      } else {
+        const request = buildRequest(kind, running.target, running.params, key, `hivewatch case ${running.caseId} step ${running.stepId}`);
+        await this.record('action.requested', running, { kind, target: running.target, idempotencyKey: key, vendor: connector.vendor });
+        status = await connector.runAction(request);
+        await this.record('action.response', running, { actionId: status.actionId, state: status.state, vendor: status.vendor, detail: status.detail ?? null });
+      }
+      if (status.state === 'unsupported') {
+        return this.finish(running, 'failed', null, `${status.vendor} does not support ${kind}: ${status.detail ?? 'unsupported'}; carry it out by hand`);
+      }
+      const { after } = await store.update(running.caseId, running.stepId, (step) =>
+        step.state === 'running' ? { ...step, actionId: status.actionId, vendor: status.vendor, detail: status.detail ?? step.detail } : step,
+      );
+      running = after;
+    }
+
+    for (let poll = 0; status.state === 'pending'; poll++) {
+      if (poll >= config.pollAttempts) {
+        throw new StillPending(`HW_ERR_ACTION_PENDING: ${kind} ${status.actionId} still pending after ${config.pollAttempts} polls; the job retries and polls again`);
+      }
+      await this.sleep(config.pollIntervalMs);
+      status = await connector.getActionStatus(status.actionId, kind);
+      await this.record('action.polled', running, { actionId: status.actionId, state: status.state, vendor: status.vendor, detail: status.detail ?? null });
+    }
+    if (status.state === 'done') return this.finish(running, 'done', status.actionId, status.detail ?? `${kind} done`);
+    return this.finish(running, 'failed', status.actionId, status.detail ?? `${kind} ${status.state}`);
+  }
+
+  /** Marks a running step done or failed (for example after the job ran out of attempts). */
+  async finish(running: CaseStep, state: 'done' | 'failed', actionId: string | null, detail: string): Promise<ExecutionOutcome> {
+    const { after } = await this.options.store.update(running.caseId, running.stepId, (step) =>
+      step.state !== 'running'
+        ? step
+        : {
+            ...step,
+            state,
+            actionId: actionId ?? step.actionId,
+            detail,
+            decisions: [...step.decisions, { kind: state === 'done' ? 'completed' : 'failed', by: WORKER_ACTOR, at: this.now().toISOString(), reason: detail }],
+          },
+    );
+    await this.record(state === 'done' ? 'step.done' : 'step.failed', after, { action: after.action, connectorAction: after.connectorAction, target: after.target, actionId: after.actionId, detail });
+    if (after.state === 'done') await this.options.service.finishRevert(after, WORKER_ACTOR);
+    await this.options.onChange?.(after);
+    return { stepId: after.stepId, state: after.state, actionId: after.actionId, note: detail };
+  }
+}
