@@ -18,7 +18,7 @@ const TACTICS: Record<string, RelatedCategory> = {
 
 const NAME_HINTS: [RegExp, RelatedCategory][] = [
   [/(credential|lsass|mimikatz|ntds|sam\b|hive|secretsdump|kerberoast|dcsync|password)/i, 'credential_access'],
-  [/(archive|compress|7-?zip|\brar\b|makecab|staging|exfil)/i, 'archiving'],
+  [/(archive|compress|7-?zip|\b7z\b|\b(win)?rar\b|makecab|staging|exfil)/i, 'archiving'],
   [/(privilege|uac bypass|token|elevat)/i, 'privilege_escalation'],
   [/(persistence|run key|scheduled task|service creat|startup|wmi event)/i, 'persistence'],
   [/(lateral|psexec|remote service|smb|rdp|winrm|wmi remote|pass the hash)/i, 'lateral_movement'],
