@@ -38,8 +38,10 @@ export const configSchema = z.object({
       prefix: z
         .string()
         .min(1)
-        .regex(/^[^\s:]+$/, 'must not contain ":" or spaces')
-        .default('hivewatch'),
+        .regex(/^[^\s]*[^\s:]:*$/, 'must not contain spaces')
+        .default('hivewatch')
+        // `hwtest:x:` and `hwtest:x` name the same namespace; keys add their own ":".
+        .transform((prefix) => prefix.replace(/:+$/, '')),
     })
     .prefault({}),
   http: z

@@ -1,0 +1,55 @@
+// POST /v1/alerts/elastic: the SIEM webhook. The body is kept raw (HMAC signs the raw bytes; NDJSON and the
+// broken Kibana template forms are not plain JSON), parsed by workers/intake/extract.ts, admitted and queued.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BodyShapeError, extractAlerts } from '../../intake/extract.js';
+import { admitItems, type IntakeDeps } from '../../intake/admit.js';
+import type { Metrics } from '../../metrics.js';
+import { HttpError } from '../errors.js';
+import type { IntakeResponse } from '../schemas.js';
+
+export interface AlertsRouteOptions {
+  intake: IntakeDeps;
+  metrics: Metrics;
+  bodyLimit: number;
+  rateLimit: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+}
+
+/** Media types accepted: JSON (any +json), NDJSON, and text/plain (some senders label JSON as text). */
+export const ACCEPTED_MEDIA_TYPES = [/^application\/([\w.-]+\+)?json\b/i, /^application\/(x-)?ndjson\b/i, /^application\/jsonl(ines)?\b/i, /^text\/plain\b/i];
+
+export async function alertsRoutes(app: FastifyInstance, options: AlertsRouteOptions): Promise<void> {
+  // This plugin context only: every accepted type arrives as a Buffer.
+  app.removeAllContentTypeParsers();
+  for (const type of ACCEPTED_MEDIA_TYPES) {
+    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (request, body: Buffer, done) => {
+      request.rawBody = body;
+      done(null, body);
+    });
+  }
+
+  app.post(
+    '/v1/alerts/elastic',
+    { bodyLimit: options.bodyLimit, preHandler: [app.authenticate, options.rateLimit] },
+    async (request, reply) => {
+      const body = request.body;
+      if (!Buffer.isBuffer(body)) {
+        throw new HttpError(415, 'HW_ERR_MEDIA_TYPE', 'send the alerts with Content-Type: application/json or application/x-ndjson');
+      }
+      let items;
+      try {
+        items = extractAlerts(body, request.headers['content-type']);
+      } catch (err) {
+        if (err instanceof BodyShapeError) throw new HttpError(400, err.code, err.message);
+        throw err;
+      }
+      const results = await admitItems(items, request.principal?.id ?? 'anonymous', options.intake);
+      const response: IntakeResponse = { received: results.length, queued: 0, duplicate: 0, rejected: 0, results };
+      for (const result of results) {
+        response[result.status] += 1;
+        options.metrics.alerts.inc({ outcome: result.status });
+      }
+      // 2xx once anything was stored; a body whose every alert was rejected is the sender's error (400, no retry).
+      return reply.status(response.queued + response.duplicate > 0 ? 202 : 400).send(response);
+    },
+  );
+}
