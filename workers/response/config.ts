@@ -58,8 +58,6 @@ export const responseConfigSchema = z.object({
   }),
   /** Actions that need two distinct approvers. Any step on a `critical` host does too. */
   highImpactActions: z.array(z.string()).default(['isolate_host', 'disable_account']),
-  /** Connector that executes actions (a name in the connector registry). */
-  connector: z.string().default('replay'),
   /** How often and how long the executor polls a pending vendor action before the job retries. */
   pollIntervalMs: z.number().int().min(10).default(2_000),
   pollAttempts: z.number().int().min(1).default(30),

@@ -1,5 +1,20 @@
 import type { TriageReport } from '../../playbooks/hive-dump/report.js';
+import { ResponseError } from './errors.js';
+import type { ResponseRuntime } from './runtime.js';
 
-// Placeholder until the response issue fills it in: turns a triage report's plan into case steps
-// that wait for approval.
-export async function proposePlan(_caseId: string, _report: TriageReport): Promise<void> {}
+// The hand-off from the playbook: a triage report's plan becomes case steps that wait for approval.
+// The process that runs the triage worker registers its response runtime once (registerResponseRuntime);
+// tests and tools may pass one explicitly.
+let registered: ResponseRuntime | undefined;
+
+export function registerResponseRuntime(runtime: ResponseRuntime | undefined): void {
+  registered = runtime;
+}
+
+export async function proposePlan(caseId: string, report: TriageReport, runtime: ResponseRuntime | undefined = registered): Promise<void> {
+  if (!runtime) {
+    throw new ResponseError('HW_ERR_RESPONSE_NOT_READY', 500, 'no response runtime registered in this process; call registerResponseRuntime(createResponseRuntime(...)) at worker start');
+  }
+  // The service audits the proposal (`response.proposed`); the playbook audits its own plan (`triage.plan`).
+  await runtime.service.proposePlan(caseId, report);
+}
