@@ -1,0 +1,139 @@
+// Compiled field readers. A dotted ECS path is read with direct property loads on the nested shape first
+// (the common case, and the fast one), falling back to a full search that also finds flattened keys
+// (`{"process.name": ...}`), mixed shapes (`{process: {"parent.name": ...}}`) and arrays of objects
+// (`{process: [{name: a}, {name: b}]}` gives both names, as ES flattens them).
+//
+// The value is normalised the way ES sees a field: a missing field, an empty array or an all-null array is
+// null; nested arrays are flattened and nulls dropped; a single value is returned as a scalar; several as an
+// array (a multi-valued field). Objects are not field values (ES rejects queries on object fields): null.
+
+export type FieldReader = (doc: unknown) => unknown;
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Collects every value at `parts[i..]` below `node`, trying each split of the remaining path into keys. */
+function collect(node: unknown, parts: readonly string[], i: number, out: unknown[], keepNull = false): void {
+  if (i === parts.length) {
+    if (Array.isArray(node)) {
+      for (const x of node) {
+        if (Array.isArray(x)) collect(x, parts, i, out, keepNull);
+        else if ((x !== null || keepNull) && x !== undefined && !isObj(x)) out.push(x);
+      }
+    } else if ((node !== null || keepNull) && node !== undefined && !isObj(node)) out.push(node);
+    return;
+  }
+  if (Array.isArray(node)) {
+    for (const x of node) collect(x, parts, i, out, keepNull);
+    return;
+  }
+  if (!isObj(node)) return;
+  let key = '';
+  for (let j = i; j < parts.length; j++) {
+    key = j === i ? parts[j]! : `${key}.${parts[j]}`;
+    if (Object.prototype.hasOwnProperty.call(node, key)) collect(node[key], parts, j + 1, out, keepNull);
+  }
+}
+
+/** Every value of a field, in document order (empty when missing). */
+export function fieldValues(doc: unknown, path: string): unknown[] {
+  const out: unknown[] = [];
+  collect(doc, path.split('.'), 0, out);
+  return out;
+}
+
+function normaliseArray(arr: unknown[]): unknown {
+  // Fast path: a flat array of scalars without nulls is already what we need.
+  let clean = true;
+  for (let k = 0; k < arr.length; k++) {
+    const x = arr[k];
+    if (x === null || x === undefined || typeof x === 'object') {
+      clean = false;
+      break;
+    }
+  }
+  if (clean) return arr.length === 0 ? null : arr.length === 1 ? arr[0] : arr;
+  const out: unknown[] = [];
+  collect(arr, [], 0, out);
+  return out.length === 0 ? null : out.length === 1 ? out[0] : out;
+}
+
+function slow(parts: readonly string[]): FieldReader {
+  return (doc) => {
+    const out: unknown[] = [];
+    collect(doc, parts, 0, out);
+    return out.length === 0 ? null : out.length === 1 ? out[0] : out;
+  };
+}
+
+/** Normalises a value found by the fast nested read; undefined means "look again the slow way". */
+function finish(v: unknown): unknown {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object') return v;
+  if (Array.isArray(v)) return normaliseArray(v);
+  return null;
+}
+
+/**
+ * A reader for one dotted field path. `nullValue` is the mapping's `null_value`: an explicit JSON null
+ * (not a missing key) reads as that value, as ES indexes it.
+ */
+export function fieldReader(path: string, nullValue?: unknown): FieldReader {
+  const parts = path.split('.');
+  if (nullValue !== undefined && nullValue !== null) {
+    return (doc) => {
+      const out: unknown[] = [];
+      collect(doc, parts, 0, out, true);
+      const vals = out.map((v) => (v === null ? nullValue : v));
+      return vals.length === 0 ? null : vals.length === 1 ? vals[0] : vals;
+    };
+  }
+  const fallback = slow(parts);
+  // `path in doc` first handles fully flattened documents cheaply.
+  if (parts.length === 1) {
+    return (doc) => {
+      if (!isObj(doc)) return null;
+      const v = finish(doc[path]);
+      return v === undefined ? null : v;
+    };
+  }
+  if (parts.length === 2) {
+    const [a, b] = parts as [string, string];
+    return (doc) => {
+      if (!isObj(doc)) return null;
+      const x = doc[a];
+      if (x !== null && typeof x === 'object' && !Array.isArray(x)) {
+        const v = finish((x as Obj)[b]);
+        if (v !== undefined) return v;
+      }
+      return fallback(doc);
+    };
+  }
+  if (parts.length === 3) {
+    const [a, b, c] = parts as [string, string, string];
+    return (doc) => {
+      if (!isObj(doc)) return null;
+      const x = doc[a];
+      if (x !== null && typeof x === 'object' && !Array.isArray(x)) {
+        const y = (x as Obj)[b];
+        if (y !== null && typeof y === 'object' && !Array.isArray(y)) {
+          const v = finish((y as Obj)[c]);
+          if (v !== undefined) return v;
+        }
+      }
+      return fallback(doc);
+    };
+  }
+  return (doc) => {
+    let x: unknown = doc;
+    for (let k = 0; k < parts.length; k++) {
+      if (x === null || typeof x !== 'object' || Array.isArray(x)) return fallback(doc);
+      x = (x as Obj)[parts[k]!];
+    }
+    const v = finish(x);
+    return v !== undefined ? v : fallback(doc);
+  };
+}
