@@ -11,3 +11,4 @@ export * from './redact.js';
 export * from './retry.js';
 export * from './token.js';
 export * from './ledger.js';
+export * from './action-request.js';
