@@ -30,15 +30,14 @@ import { tokenize, type Token } from './lexer.js';
 import { checkExpr, checkQuery } from './check.js';
 
 
-const TIME_UNITS: Record<string, TimeSpan['unit']> = {
-  nanos: 'nanos',
-  micros: 'micros',
-  ms: 'ms',
-  s: 's',
-  m: 'm',
-  h: 'h',
-  d: 'd',
-};
+// ES's sequence parameters accept exactly these units.
+const TIME_UNITS = new Map<string, TimeSpan['unit']>([
+  ['ms', 'ms'],
+  ['s', 's'],
+  ['m', 'm'],
+  ['h', 'h'],
+  ['d', 'd'],
+]);
 
 const LONG_MAX = 9223372036854775807n;
 
@@ -189,10 +188,10 @@ class Parser {
     if (unitTok.kind !== 'ident') {
       this.failAt(`No time unit specified, did you mean [s] as in [${num.text}s]?`, num);
     }
-    const unit = TIME_UNITS[unitTok.text];
+    const unit = TIME_UNITS.get(unitTok.text);
     if (unit === undefined) {
       this.failAt(
-        `Unrecognized time unit [${unitTok.text}] in [${num.text}${unitTok.text}], please specify one of [nanos, micros, ms, s, m, h, d]`,
+        `Unrecognized time unit [${unitTok.text}] in [${num.text}${unitTok.text}], please specify one of [ms, s, m, h, d]`,
         unitTok,
       );
     }

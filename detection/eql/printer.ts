@@ -82,7 +82,10 @@ export function printString(value: string): string {
 function printNumber(lit: Literal): string {
   const v = lit.value as number;
   if (lit.kind === 'integer') {
-    return Number.isSafeInteger(v) ? String(v) : BigInt(Math.trunc(v)).toString();
+    if (Number.isSafeInteger(v)) return String(v);
+    // Long.MAX_VALUE reads back as the double 2^63; print it as the long it came from.
+    if (v >= 2 ** 63) return '9223372036854775807';
+    return BigInt(Math.trunc(v)).toString();
   }
   if (!Number.isFinite(v)) return v > 0 ? '1e999' : '-1e999';
   const s = String(v);
