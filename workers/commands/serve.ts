@@ -1,4 +1,134 @@
+// `hivewatch serve [--with-workers]` (the HTTP API) and `hivewatch worker` (the queue workers).
 import type { Command } from 'commander';
+import { buildServer, type ServerPlugin } from '../api/server.js';
+import { ConfigError, hasCredentials, loadConfig, describeConfig, type HivewatchConfig } from '../config.js';
+import { createLogger, type Logger } from '../logger.js';
+import { createMetrics } from '../metrics.js';
+import { checkDurability, createRedis, waitReady } from '../redis.js';
+import { startWorkers, type RunningWorkers, type StageWorkerFactory } from '../worker.js';
 
-// Placeholder: the serve commands are registered here by the issue that builds them.
-export function registerServeCommands(_program: Command): void {}
+interface CommonFlags {
+  config?: string;
+}
+
+function loadOrExit(flags: CommonFlags, overrides: Record<string, unknown> = {}): HivewatchConfig {
+  try {
+    return loadConfig(process.env, flags.config, overrides);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}
+
+/** SIGTERM/SIGINT run `stop` once; a second signal exits at once. */
+function onShutdown(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    stop()
+      .then(() => process.exit(0))
+      .catch((err: Error) => {
+        logger.error({ err: { message: err.message } }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+  process.on('unhandledRejection', (reason) => logger.error({ err: { message: String((reason as Error)?.message ?? reason) } }, 'unhandled rejection'));
+}
+
+export interface ServeOptions {
+  config: HivewatchConfig;
+  withWorkers: boolean;
+  logger: Logger;
+  plugins?: ServerPlugin[];
+  stages?: StageWorkerFactory[];
+}
+
+/** Starts the API (and optionally the workers) and returns a stop function. Used by the CLI and the bench. */
+export async function serve(options: ServeOptions): Promise<{ url: string; stop(): Promise<void> }> {
+  const { config, logger } = options;
+  if (!hasCredentials(config) && !config.auth.allowAnonymous) {
+    throw new ConfigError('auth', 'no webhook credentials: set HIVEWATCH_BEARER_TOKENS, HIVEWATCH_BASIC_USERS or HIVEWATCH_HMAC_KEYS (or auth.allowAnonymous for development)');
+  }
+  const redis = createRedis(config.redis.url, 'producer', 'hivewatch-api');
+  redis.on('error', (err) => logger.error({ err: { message: err.message } }, 'Redis connection error'));
+  await waitReady(redis);
+  await checkDurability(redis, logger);
+  const metrics = createMetrics({ defaultMetrics: true });
+  let workers: RunningWorkers | undefined;
+  if (options.withWorkers) workers = await startWorkers({ config, logger, metrics, stages: options.stages });
+  const app = await buildServer({ config, redis, logger, metrics, plugins: options.plugins });
+  const url = await app.listen({ host: config.http.host, port: config.http.port });
+  logger.info({ url, withWorkers: options.withWorkers }, 'hivewatch API listening');
+  return {
+    url,
+    async stop() {
+      await app.close(); // stops accepting; in-flight requests finish first
+      await workers?.close();
+      await app.hivewatch.queues.close();
+      await redis.quit().catch(() => undefined);
+    },
+  };
+}
+
+export function registerServeCommands(program: Command): void {
+  program
+    .command('serve')
+    .description('run the HTTP API (SIEM webhook, cases, health, metrics, Bull Board, OpenAPI)')
+    .option('--with-workers', 'also run the queue workers in this process', false)
+    .option('-c, --config <file>', 'config file (JSON or TOML); default $HIVEWATCH_CONFIG')
+    .option('--port <port>', 'listen port (overrides HIVEWATCH_PORT)')
+    .option('--host <host>', 'listen address (overrides HIVEWATCH_HOST)')
+    .option('--print-config', 'print the effective configuration (secrets masked) and exit', false)
+    .action(async (flags: CommonFlags & { withWorkers: boolean; port?: string; host?: string; printConfig: boolean }) => {
+      const http: Record<string, unknown> = {};
+      if (flags.port !== undefined) http.port = flags.port;
+      if (flags.host !== undefined) http.host = flags.host;
+      const config = loadOrExit(flags, Object.keys(http).length ? { http } : {});
+      if (flags.printConfig) {
+        process.stdout.write(`${JSON.stringify(describeConfig(config), null, 2)}\n`);
+        return;
+      }
+      const logger = createLogger({ level: config.log.level });
+      try {
+        const running = await serve({ config, withWorkers: flags.withWorkers, logger });
+        onShutdown(logger, running.stop);
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          process.stderr.write(`${err.message}\n`);
+          process.exit(78);
+        }
+        logger.fatal({ err: { message: (err as Error).message } }, 'cannot start');
+        process.exit(1);
+      }
+    });
+
+  program
+    .command('worker')
+    .description('run the queue workers (alerts, triage, and the response stage)')
+    .option('-c, --config <file>', 'config file (JSON or TOML); default $HIVEWATCH_CONFIG')
+    .action(async (flags: CommonFlags) => {
+      const config = loadOrExit(flags);
+      const logger = createLogger({ level: config.log.level });
+      try {
+        const probe = createRedis(config.redis.url, 'producer', 'hivewatch-probe');
+        await waitReady(probe);
+        await checkDurability(probe, logger);
+        await probe.quit();
+        const running = await startWorkers({ config, logger, metrics: createMetrics() });
+        onShutdown(logger, running.close);
+      } catch (err) {
+        logger.fatal({ err: { message: (err as Error).message } }, 'cannot start workers');
+        process.exit(1);
+      }
+    });
+}
