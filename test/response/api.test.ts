@@ -144,7 +144,7 @@ describe('response API', () => {
     await until(() => steps('case-a4'), (all) => all.find((s) => s.stepId === kill.stepId)!.state === 'done');
     const history = await until(
       async () => (await app.inject({ method: 'GET', url: '/v1/cases/case-a4/history', headers: as('vera') })).json(),
-      (body: { entries: { type: string }[] }) => body.entries.some((e) => e.type === 'job.finished'),
+      (body: { entries: { type: string; at: string }[] }) => body.entries.some((e) => e.type === 'job.finished'),
     );
     const types = history.entries.map((e: { type: string }) => e.type);
     expect(types).toEqual(expect.arrayContaining(['response.proposed', 'step.denied', 'step.approved', 'action.requested', 'step.done', 'job.created', 'job.started', 'job.finished']));
