@@ -16,6 +16,7 @@ import { createQueues, QUEUE_NAMES, type Queues } from './queues.js';
 import { createRedis, waitReady } from './redis.js';
 import type { TriageJobData } from './triage/job.js';
 import { processTriage } from './triage/processor.js';
+import { responseStage } from './response/stage.js';
 
 /** What a stage's worker factory receives. */
 export interface WorkerContext {
@@ -39,7 +40,7 @@ export type StageWorkerFactory = (context: WorkerContext) => Worker | Worker[] |
  * Response engineer: add your factory here (e.g. `(ctx) => createResponseRuntime({...}).startWorker(ctx.connection)`),
  * or pass it as `startWorkers({ stages: [...] })`.
  */
-export const DEFAULT_STAGES: StageWorkerFactory[] = [];
+export const DEFAULT_STAGES: StageWorkerFactory[] = [responseStage];
 
 export interface StartWorkersOptions {
   config: HivewatchConfig;

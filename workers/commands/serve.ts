@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
 import { checkDurability, createRedis, waitReady } from '../redis.js';
 import { startWorkers, type RunningWorkers, type StageWorkerFactory } from '../worker.js';
+import { responsePlugins } from '../response/stage.js';
 
 interface CommonFlags {
   config?: string;
@@ -66,7 +67,7 @@ export async function serve(options: ServeOptions): Promise<{ url: string; stop(
   const metrics = createMetrics({ defaultMetrics: true });
   let workers: RunningWorkers | undefined;
   if (options.withWorkers) workers = await startWorkers({ config, logger, metrics, stages: options.stages });
-  const app = await buildServer({ config, redis, logger, metrics, plugins: options.plugins });
+  const app = await buildServer({ config, redis, logger, metrics, plugins: options.plugins ?? responsePlugins() });
   const url = await app.listen({ host: config.http.host, port: config.http.port });
   logger.info({ url, withWorkers: options.withWorkers }, 'hivewatch API listening');
   return {
