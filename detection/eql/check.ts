@@ -22,6 +22,12 @@ function fail(reason: string, node: object | undefined, fallback?: object): neve
   throw new EqlSemanticError(reason, span?.line ?? 1, span?.column ?? 1);
 }
 
+/** Fails at the `with runs=N` of a stage when it was written, else at the stage. */
+function failRuns(reason: string, st: Stage): never {
+  const span = runsSpans.get(st.filter) ?? spanOf(st);
+  throw new EqlSemanticError(reason, span?.line ?? 1, span?.column ?? 1);
+}
+
 /** Whether an expression reads a field anywhere inside. */
 export function hasField(e: Expr): boolean {
   switch (e.type) {
@@ -245,7 +251,7 @@ function checkStages(kind: 'sequence' | 'sample', by: Expr[], stages: Stage[], u
       );
     }
     if (!Number.isInteger(st.runs) || st.runs < 1 || st.runs > 100) {
-      fail(`A positive runs value between 1 and 100 is required; found [${st.runs}]`, runsSpans.has(st.filter) ? st.filter : st);
+      failRuns(`A positive runs value between 1 and 100 is required; found [${st.runs}]`, st);
     }
     if (st.missing && kind === 'sample') fail('Missing events [![...]] are not supported in samples', st);
   }
@@ -253,7 +259,7 @@ function checkStages(kind: 'sequence' | 'sample', by: Expr[], stages: Stage[], u
     const total = stages.reduce((n, s) => n + s.runs, 0);
     if (total < 2) fail(`A sequence requires a minimum of 2 queries, found [${total}]`, stages[0]);
     if (until?.missing) fail('the [until] stage cannot be a missing event [![...]]', until);
-    if (until && until.runs !== 1) fail('the [until] stage cannot have [runs]', runsSpans.has(until.filter) ? until.filter : until);
+    if (until && until.runs !== 1) failRuns('the [until] stage cannot have [runs]', until);
     const missing = stages.filter((s) => s.missing);
     if (missing.length > 0) {
       if (missing.length === stages.length) fail('A sequence requires at least one positive event query; found none', stages[0]);
