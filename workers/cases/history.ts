@@ -63,5 +63,7 @@ async function entryOf(ref: CaseJobRef, queues: Record<string, Queue>): Promise<
 
 export async function caseJobHistory(cases: CaseStore, queues: Record<string, Queue>, caseId: string): Promise<JobHistoryEntry[]> {
   const refs = await cases.jobs(caseId);
-  return Promise.all(refs.map((ref) => entryOf(ref, queues)));
+  const entries = await Promise.all(refs.map((ref) => entryOf(ref, queues)));
+  // Job creation times come from one clock (BullMQ's); stable sort keeps link order on ties.
+  return entries.sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0));
 }
