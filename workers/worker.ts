@@ -122,7 +122,8 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     (closing ??= (async () => {
       logger?.info({ graceSeconds: config.queues.shutdownGraceSeconds }, 'workers stopping: no new jobs, finishing active ones');
       await heartbeat.stop();
-      const graceful = Promise.all(workers.map((worker) => worker.close()));
+      // pause() stops fetching at once and resolves when the active jobs are done; close() is then quick.
+      const graceful = Promise.all(workers.map((worker) => worker.pause()));
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<'expired'>((resolve) => {
         timer = setTimeout(() => resolve('expired'), config.queues.shutdownGraceSeconds * 1000);
@@ -130,10 +131,12 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       const outcome = await Promise.race([graceful.then(() => 'done' as const), expired]);
       clearTimeout(timer);
       if (outcome === 'expired') {
-        // Hand back: their locks lapse and the stalled-job check re-queues them for another worker.
+        // Hand back: abort cooperative processors, stop renewing locks; the stalled-job check of the next
+        // worker re-queues what was still running.
         logger?.warn('grace period over: handing active jobs back to the queue');
-        await Promise.all(workers.map((worker) => worker.close(true)));
+        for (const worker of workers) worker.cancelAllJobs('worker shutting down');
       }
+      await Promise.all(workers.map((worker) => worker.close(outcome === 'expired')));
       await queues.close();
       if (ownConnection) await connection.quit().catch(() => undefined);
       logger?.info('workers stopped');
