@@ -36,7 +36,7 @@ const field = z.string().min(1);
 export const searchRequestSchema = z
   .object({
     size: z.number().int().min(0).default(10),
-    fetch_size: z.number().int().min(1).default(1000),
+    fetch_size: z.number().int().min(2).default(1000),
     timestamp_field: field.default('@timestamp'),
     tiebreaker_field: field.optional(),
     event_category_field: field.default('event.category'),
@@ -56,7 +56,8 @@ export function parseSearchRequest(raw: unknown): Req {
   const r = searchRequestSchema.safeParse(raw ?? {});
   if (!r.success) {
     const issue = r.error.issues[0];
-    const at = issue?.path.join('.') || '(request)';
+    const keys = issue && 'keys' in issue ? (issue.keys as string[]).join(', ') : '';
+    const at = issue?.path.join('.') || keys || '(request)';
     throw new SearchError('HW_ERR_EQL_REQUEST', `invalid search option "${at}": ${issue?.message ?? 'bad value'}`);
   }
   return r.data;
