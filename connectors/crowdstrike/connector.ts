@@ -1,0 +1,432 @@
+// The CrowdStrike Falcon connector: OAuth2 client credentials (cached, refreshed at 80 % of its life),
+// process/file/network events through NG-SIEM query jobs, alerts v2, containment through devices-actions
+// polled on the device status, kill through a Real Time Response session, and alert status via v3.
+
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { getField, getString } from '../../detection/fields.js';
+import type { Secret } from '../config.js';
+import {
+  ActionLedger,
+  CircuitBreaker,
+  ConnectorError,
+  HttpClient,
+  MemoryKeyStore,
+  TokenCache,
+  bearerAuth,
+  clientCredentialsGrant,
+  collectPages,
+  crowdstrikeRetryPolicy,
+  cursorPage,
+  offsetPage,
+  systemClock,
+  validateActionRequest,
+  type ActionKeyStore,
+  type Clock,
+  type RetryPolicy,
+} from '../http/index.js';
+import type { ActionKind, ActionRequest, ActionStatus, Connector, EcsEvent, HostDetails, ProcessRef, QueryResult, TimeWindow } from '../types.js';
+import { CROWDSTRIKE_ACTIONS, CS_ALERT_STATUS } from './actions.js';
+import { cql, eq, inList } from './cql.js';
+import { alertToEcs, eventToEcs, type CsCategory } from './mapping.js';
+import { alertSchema, commandSchema, commandStatusSchema, deviceSchema, envelopeSchema, jobPollSchema, queryJobSchema, sessionSchema } from './schemas.js';
+
+export interface CrowdStrikeConnectorOptions {
+  baseUrl: string;
+  clientId: string | Secret;
+  clientSecret: string | Secret;
+  memberCid?: string;
+  ngsiemRepository?: string;
+  queryPollMs?: number;
+  queryDeadlineMs?: number;
+  /** Events per NG-SIEM query (`| head(N)`); a full page is reported as partial. */
+  queryLimit?: number;
+  pidWindowMs?: number;
+  onlineWithinMs?: number;
+  alertPageSize?: number;
+  timeoutMs?: number;
+  maxRetries?: number;
+  maxWaitMs?: number;
+  breakerFailures?: number;
+  breakerCooldownMs?: number;
+  retryPolicy?: RetryPolicy;
+  keyStore?: ActionKeyStore;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+const SYNTHETIC = 'hw:';
+const COVERAGE_SLACK_MS = 3_600_000;
+const reveal = (s: string | Secret): string => (typeof s === 'string' ? s : s.reveal());
+
+export class CrowdStrikeConnector implements Connector {
+  readonly vendor = 'crowdstrike';
+  readonly actions = CROWDSTRIKE_ACTIONS;
+  readonly http: HttpClient;
+  readonly tokens: TokenCache;
+  private readonly ledger: ActionLedger;
+  private readonly clock: Clock;
+  private readonly o: Required<Pick<CrowdStrikeConnectorOptions, 'ngsiemRepository' | 'queryPollMs' | 'queryDeadlineMs' | 'queryLimit' | 'pidWindowMs' | 'onlineWithinMs' | 'alertPageSize'>>;
+
+  constructor(opts: CrowdStrikeConnectorOptions) {
+    this.clock = opts.clock ?? systemClock;
+    const clientId = reveal(opts.clientId);
+    const clientSecret = reveal(opts.clientSecret);
+    const breaker = new CircuitBreaker({ clock: this.clock, failureThreshold: opts.breakerFailures ?? 5, cooldownMs: opts.breakerCooldownMs ?? 30_000 });
+    const common = {
+      vendor: 'crowdstrike',
+      baseURL: opts.baseUrl.replace(/\/$/, ''),
+      clock: this.clock,
+      breaker,
+      retryPolicy: opts.retryPolicy ?? crowdstrikeRetryPolicy(),
+      timeoutMs: opts.timeoutMs,
+      maxRetries: opts.maxRetries,
+      maxWaitMs: opts.maxWaitMs,
+      logger: opts.logger,
+    };
+    // the token endpoint shares the breaker; its client has no auth of its own
+    const tokenHttp = new HttpClient({ ...common, auth: { headers: async () => ({}), secrets: () => [clientSecret] } });
+    this.tokens = new TokenCache(
+      clientCredentialsGrant(tokenHttp, { tokenUrl: '/oauth2/token', clientId, clientSecret, extra: opts.memberCid ? { member_cid: opts.memberCid } : undefined }),
+      { clock: this.clock, refreshRatio: 0.8 },
+    );
+    this.http = new HttpClient({ ...common, auth: bearerAuth(this.tokens, [clientSecret]) });
+    this.tokenHttp = tokenHttp;
+    this.o = {
+      ngsiemRepository: opts.ngsiemRepository ?? 'search-all',
+      queryPollMs: opts.queryPollMs ?? 500,
+      queryDeadlineMs: opts.queryDeadlineMs ?? 60_000,
+      queryLimit: opts.queryLimit ?? 1000,
+      pidWindowMs: opts.pidWindowMs ?? 5 * 60_000,
+      onlineWithinMs: opts.onlineWithinMs ?? 15 * 60_000,
+      alertPageSize: opts.alertPageSize ?? 500,
+    };
+    this.ledger = new ActionLedger('crowdstrike', opts.keyStore ?? new MemoryKeyStore(), this.clock);
+  }
+
+  private readonly tokenHttp: HttpClient;
+
+  // ------------------------------------------------------------------ queries
+
+  async getProcessEvent(ref: ProcessRef, window: TimeWindow): Promise<QueryResult> {
+    if (ref.entityId) return this.events('getProcessEvent', 'process', ref.hostId, [eq('TargetProcessId', ref.entityId)], window);
+    const pid = this.requirePid('getProcessEvent', ref);
+    const res = await this.events('getProcessEvent', 'process', ref.hostId, [eq('RawProcessId', pid)], this.pin(ref, window));
+    if (res.events.length > 1 && ref.startTime) {
+      const target = Date.parse(ref.startTime);
+      res.events = [[...res.events].sort((a, b) => Math.abs(ts(a) - target) - Math.abs(ts(b) - target))[0]!];
+    }
+    return { ...res, note: join(res.note, 'matched by aid + RawProcessId near the start time (no TargetProcessId given)') };
+  }
+
+  async getSiblingProcesses(parent: ProcessRef, window: TimeWindow): Promise<QueryResult> {
+    return this.childrenOf('getSiblingProcesses', parent, window);
+  }
+
+  async getChildProcesses(proc: ProcessRef, window: TimeWindow): Promise<QueryResult> {
+    return this.childrenOf('getChildProcesses', proc, window);
+  }
+
+  async getAncestry(proc: ProcessRef, levels: number, window: TimeWindow): Promise<QueryResult> {
+    const self = await this.getProcessEvent(proc, window);
+    let current = self.events[0];
+    if (!current) return { ...self, events: [], note: join(self.note, 'the process start event was not found, so its ancestry is unknown') };
+    // parents start before the window; look back a day (ProcessRollup2 has no ancestry list)
+    const back: TimeWindow = { from: iso(Date.parse(window.from) - 86_400_000), to: window.to };
+    const events: EcsEvent[] = [];
+    const queries = [self.query];
+    let note: string | undefined;
+    for (let level = 0; level < levels; level++) {
+      const parentId = getString(current, 'process.parent.entity_id');
+      if (!parentId) break;
+      const res = await this.events('getAncestry', 'process', proc.hostId, [eq('TargetProcessId', parentId)], back, false);
+      queries.push(res.query);
+      if (res.coverage === 'none') return { events, coverage: 'none', query: queries.join('\n'), window, note: res.note };
+      const parent = res.events[0];
+      if (!parent) {
+        note = `the chain ends at level ${level + 1}: parent ${parentId} has no ProcessRollup2 in the last day before the window`;
+        break;
+      }
+      events.push(parent);
+      current = parent;
+    }
+    return { events, coverage: note ? 'partial' : 'full', query: queries.join('\n'), window, note };
+  }
+
+  async getFileEvents(proc: ProcessRef, window: TimeWindow): Promise<QueryResult> {
+    return this.treeEvents('getFileEvents', 'file', proc, window);
+  }
+
+  async getNetworkEvents(proc: ProcessRef, window: TimeWindow): Promise<QueryResult> {
+    return this.treeEvents('getNetworkEvents', 'network', proc, window);
+  }
+
+  async getAlertsForUser(userId: string, window: TimeWindow): Promise<QueryResult> {
+    return this.queryAlerts('getAlertsForUser', `user_id:${fql(userId)}`, window);
+  }
+
+  async getAlertsForHost(hostId: string, window: TimeWindow): Promise<QueryResult> {
+    return this.queryAlerts('getAlertsForHost', `device.device_id:${fql(hostId)}`, window);
+  }
+
+  /** CrowdStrike's own detections: `ruleId` is the alert `pattern_id`. Walks combined/v1 with its `after` cursor. */
+  async getAlertsForRule(ruleId: string, window: TimeWindow): Promise<QueryResult> {
+    const operation = 'getAlertsForRule';
+    const filter = `pattern_id:${fql(ruleId)}+${timeFilter(window)}`;
+    const collected = await collectPages<Record<string, any>, string>(async (after) => {
+      const res = await this.http.request({ operation, method: 'POST', url: '/alerts/combined/alerts/v1', data: { filter, sort: 'created_timestamp|desc', limit: this.o.alertPageSize, ...(after ? { after } : {}) }, idempotent: true });
+      const body = this.parse(operation, envelopeSchema(alertSchema), res.data);
+      return cursorPage(body.resources ?? [], body.meta?.pagination?.after);
+    });
+    return { events: collected.items.map(alertToEcs), coverage: collected.truncated ? 'partial' : 'full', query: `POST /alerts/combined/alerts/v1 filter=${filter}`, window, note: collected.truncated ? 'more alerts than the page limit; the list is incomplete' : undefined };
+  }
+
+  async getHostDetails(hostId: string): Promise<HostDetails> {
+    const device = await this.device('getHostDetails', hostId);
+    if (!device) return { hostId, agentId: null, online: null, isolated: null };
+    const seen = device.last_seen ? Date.parse(device.last_seen) : NaN;
+    return {
+      hostId,
+      agentId: device.device_id,
+      hostName: device.hostname,
+      os: device.os_version ?? device.platform_name,
+      // the device entity has no online flag: a sensor seen recently counts as online
+      online: Number.isNaN(seen) ? null : this.clock.now() - seen <= this.o.onlineWithinMs,
+      isolated: device.status === undefined ? null : device.status === 'contained' || device.status === 'lift_containment_pending',
+    };
+  }
+
+  // ------------------------------------------------------------------ actions
+
+  async runAction(request: ActionRequest): Promise<ActionStatus> {
+    if (request.kind === 'disable_account' || request.kind === 'enable_account') {
+      return { actionId: `${SYNTHETIC}unsupported:${request.kind}`, kind: request.kind, state: 'unsupported', vendor: this.vendor, detail: 'CrowdStrike has no account disable action; use the identity provider (Entra ID via the Defender connector, or AD)' };
+    }
+    validateActionRequest(this.vendor, request);
+    return this.ledger.run(request, () => this.startAction(request), (id, kind) => this.getActionStatus(id, kind));
+  }
+
+  async getActionStatus(actionId: string, kind: ActionKind): Promise<ActionStatus> {
+    const operation = 'getActionStatus';
+    const [prefix, a, b] = actionId.split(':');
+    const status = (state: ActionStatus['state'], detail: string): ActionStatus => ({ actionId, kind, state, vendor: this.vendor, detail });
+    if (prefix === 'hw') return status(a === 'done' ? 'done' : a === 'unsupported' ? 'unsupported' : 'failed', decodeURIComponent(b ?? ''));
+    if (prefix === 'cs-contain' || prefix === 'cs-lift') {
+      const device = await this.device(operation, decodeURIComponent(a ?? ''));
+      if (!device) return status('failed', 'the device no longer exists');
+      const want = prefix === 'cs-contain' ? 'contained' : 'normal';
+      const pendingState = prefix === 'cs-contain' ? 'containment_pending' : 'lift_containment_pending';
+      if (device.status === want) return status('done', `device status ${want}`);
+      if (device.status === pendingState) return status('pending', `device status ${pendingState} (waits for the sensor to check in)`);
+      return status('failed', `device status is ${device.status ?? 'unknown'}, not ${want}`);
+    }
+    if (prefix === 'cs-rtr') {
+      const sessionId = decodeURIComponent(a ?? '');
+      const res = await this.http.request({ operation, method: 'GET', url: '/real-time-response/entities/active-responder-command/v1', params: { cloud_request_id: decodeURIComponent(b ?? ''), sequence_id: 0 }, acceptStatus: [404] });
+      if (res.status === 404) return status('failed', 'the RTR session or command expired before it completed; start a new kill');
+      const cmd = this.parse(operation, envelopeSchema(commandStatusSchema), res.data).resources?.[0];
+      if (!cmd) return status('failed', 'RTR returned no command status');
+      if (!cmd.complete) return status('pending', 'RTR kill queued');
+      void this.closeSession(sessionId);
+      return cmd.stderr ? status('failed', `RTR kill: ${cmd.stderr}`) : status('done', `RTR kill: ${cmd.stdout || 'completed'}`);
+    }
+    throw new ConnectorError({ code: 'HW_ERR_CONNECTOR_NOT_FOUND', vendor: this.vendor, operation, detail: `unknown action id format "${actionId.slice(0, 80)}"`, hint: 'pass an actionId returned by this connector' });
+  }
+
+  async findAction(idempotencyKey: string): Promise<ActionStatus | null> {
+    return this.ledger.find(idempotencyKey, (id, kind) => this.getActionStatus(id, kind));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.http.close(), this.tokenHttp.close()]);
+  }
+
+  private async startAction(req: ActionRequest): Promise<ActionStatus> {
+    const operation = `runAction ${req.kind}`;
+    const done = (state: 'done' | 'failed', detail: string): ActionStatus => ({ actionId: `${SYNTHETIC}${state}:${encodeURIComponent(detail)}:${encodeURIComponent(req.idempotencyKey)}`, kind: req.kind, state, vendor: this.vendor, detail });
+
+    if (req.kind === 'set_alert_status') {
+      const params: { name: string; value: string }[] = [{ name: 'update_status', value: CS_ALERT_STATUS[req.alertStatus!] }];
+      if (req.comment) params.push({ name: 'append_comment', value: req.comment });
+      const res = await this.http.request({ operation, method: 'PATCH', url: '/alerts/entities/alerts/v3', data: { composite_ids: req.alertIds, action_parameters: params }, idempotent: true });
+      const errors = this.parse(operation, envelopeSchema(alertSchema), res.data).errors ?? [];
+      return errors.length ? done('failed', `alert status not set: ${errors.map((e) => e.message).join('; ')}`) : done('done', `${req.alertIds!.length} alerts set to ${CS_ALERT_STATUS[req.alertStatus!]}`);
+    }
+
+    if (req.kind === 'kill_process') {
+      const proc = req.process!;
+      const pid = proc.pid ?? (await this.resolvePid(operation, proc));
+      const session = await this.http.request({ operation, method: 'POST', url: '/real-time-response/entities/sessions/v1', params: { timeout: 30 }, data: { device_id: proc.hostId, queue_offline: false } });
+      const sessionId = this.parse(operation, envelopeSchema(sessionSchema), session.data).resources?.[0]?.session_id;
+      if (!sessionId) throw this.http.error({ operation }, 'HW_ERR_CONNECTOR_BAD_RESPONSE', 'RTR init returned no session_id');
+      const cmd = await this.http.request({ operation, method: 'POST', url: '/real-time-response/entities/active-responder-command/v1', data: { base_command: 'kill', command_string: `kill ${pid}`, session_id: sessionId, persist: false } });
+      const requestId = this.parse(operation, envelopeSchema(commandSchema), cmd.data).resources?.[0]?.cloud_request_id;
+      if (!requestId) throw this.http.error({ operation }, 'HW_ERR_CONNECTOR_BAD_RESPONSE', 'RTR command returned no cloud_request_id');
+      return { actionId: `cs-rtr:${encodeURIComponent(sessionId)}:${encodeURIComponent(requestId)}`, kind: req.kind, state: 'pending', vendor: this.vendor, detail: `RTR kill ${pid} queued` };
+    }
+
+    // isolate / release: read the device state first
+    const hostId = req.hostId!;
+    const contain = req.kind === 'isolate_host';
+    const device = await this.device(operation, hostId);
+    if (!device) throw new ConnectorError({ code: 'HW_ERR_CONNECTOR_NOT_FOUND', vendor: this.vendor, operation, detail: `device ${hostId} not found`, hint: 'check the host.id is the CrowdStrike aid of a sensor in this CID' });
+    const prefix = contain ? 'cs-contain' : 'cs-lift';
+    const actionId = `${prefix}:${encodeURIComponent(hostId)}`;
+    if (device.status === (contain ? 'contained' : 'normal')) return done('done', contain ? 'device already contained; nothing sent' : 'device not contained; nothing sent');
+    if (device.status === (contain ? 'containment_pending' : 'lift_containment_pending')) {
+      return { actionId, kind: req.kind, state: 'pending', vendor: this.vendor, detail: `adopted the ${device.status} already under way` };
+    }
+    const res = await this.http.request({ operation, method: 'POST', url: '/devices/entities/devices-actions/v2', params: { action_name: contain ? 'contain' : 'lift_containment' }, data: { ids: [hostId] } });
+    const errors = this.parse(operation, envelopeSchema(deviceSchema.partial()), res.data).errors ?? [];
+    if (errors.length) throw this.http.error({ operation }, 'HW_ERR_CONNECTOR_VENDOR_ERROR', `devices-actions answered errors: ${errors.map((e) => `${e.code ?? ''} ${e.message ?? ''}`.trim()).join('; ')}`);
+    return { actionId, kind: req.kind, state: 'pending', vendor: this.vendor, detail: `${contain ? 'contain' : 'lift_containment'} accepted (HTTP ${res.status})` };
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private async device(operation: string, aid: string): Promise<z.infer<typeof deviceSchema> | null> {
+    const res = await this.http.request({ operation, method: 'GET', url: '/devices/entities/devices/v2', params: { ids: [aid] }, acceptStatus: [404] });
+    if (res.status === 404) return null;
+    return this.parse(operation, envelopeSchema(deviceSchema), res.data).resources?.[0] ?? null;
+  }
+
+  private async resolvePid(operation: string, proc: ProcessRef): Promise<number> {
+    const now = this.clock.now();
+    const found = await this.getProcessEvent(proc, { from: iso(now - 7 * 86_400_000), to: iso(now) });
+    const pid = found.events[0] ? Number(getField(found.events[0], 'process.pid')) : NaN;
+    if (!Number.isFinite(pid)) {
+      throw new ConnectorError({ code: 'HW_ERR_CONNECTOR_NOT_FOUND', vendor: this.vendor, operation, detail: `no RawProcessId found for TargetProcessId ${proc.entityId}`, hint: 'RTR kill needs the OS pid; pass process.pid from the alert' });
+    }
+    return pid;
+  }
+
+  private async closeSession(sessionId: string): Promise<void> {
+    await this.http.request({ operation: 'rtr close session', method: 'DELETE', url: '/real-time-response/entities/sessions/v1', params: { session_id: sessionId }, acceptStatus: [404] }).catch(() => undefined);
+  }
+
+  private requirePid(operation: string, ref: ProcessRef): number {
+    if (ref.pid === undefined) {
+      throw new ConnectorError({ code: 'HW_ERR_CONNECTOR_BAD_REQUEST', vendor: this.vendor, operation, detail: 'the ProcessRef has neither entityId (TargetProcessId) nor pid', hint: 'pass process.entity_id, or host.id + process.pid (+ start time) from the alert' });
+    }
+    return ref.pid;
+  }
+
+  private pin(ref: ProcessRef, window: TimeWindow): TimeWindow {
+    if (!ref.startTime) return window;
+    const start = Date.parse(ref.startTime);
+    return { from: iso(Math.max(Date.parse(window.from), start - this.o.pidWindowMs)), to: iso(Math.min(Date.parse(window.to), start + this.o.pidWindowMs)) };
+  }
+
+  /** CrowdStrike has no parent pid: a parent known only by pid is first resolved to its TargetProcessId. */
+  private async childrenOf(operation: string, parent: ProcessRef, window: TimeWindow): Promise<QueryResult> {
+    let parentId = parent.entityId;
+    if (!parentId) {
+      const found = await this.getProcessEvent(parent, window);
+      parentId = found.events[0] ? getString(found.events[0], 'process.entity_id') : undefined;
+      if (!parentId) return { ...found, events: [], note: join(found.note, 'the parent process was not found by pid, so its children are unknown') };
+    }
+    return this.events(operation, 'process', parent.hostId, [eq('ParentProcessId', parentId)], window);
+  }
+
+  private async treeEvents(operation: string, category: CsCategory, proc: ProcessRef, window: TimeWindow): Promise<QueryResult> {
+    let selfId = proc.entityId;
+    if (!selfId) {
+      const found = await this.getProcessEvent(proc, window);
+      selfId = found.events[0] ? getString(found.events[0], 'process.entity_id') : undefined;
+      if (!selfId) return { ...found, events: [], note: join(found.note, `the process was not found by pid, so its ${category} events are unknown`) };
+    }
+    const children = await this.events(operation, 'process', proc.hostId, [eq('ParentProcessId', selfId)], window, false);
+    const ids = [selfId, ...children.events.map((e) => getString(e, 'process.entity_id')).filter((x): x is string => !!x)];
+    return this.events(operation, category, proc.hostId, [inList('ContextProcessId', [...new Set(ids)])], window);
+  }
+
+  /** One NG-SIEM query; coverage `none` when event search is unavailable or the host sends no such events. */
+  private async events(operation: string, category: CsCategory, aid: string, clauses: string[], window: TimeWindow, probe = true): Promise<QueryResult> {
+    const query = cql(category, aid, clauses, this.o.queryLimit);
+    const run = await this.runJob(operation, query, window);
+    if (run === 'unavailable') {
+      return { events: [], coverage: 'none', query, window, note: 'NG-SIEM event search is unavailable to this API client (not licensed, scope missing or repository absent); grant "NGSIEM: Read" or use Threat Graph' };
+    }
+    const events = run.map(eventToEcs);
+    if (events.length >= this.o.queryLimit) return { events, coverage: 'partial', query, window, note: `stopped at ${this.o.queryLimit} events; narrow the window` };
+    if (events.length === 0 && probe) {
+      const wide = { from: iso(Date.parse(window.from) - COVERAGE_SLACK_MS), to: iso(Date.parse(window.to) + COVERAGE_SLACK_MS) };
+      const any = await this.runJob(`${operation} coverage probe`, cql(category, aid, [], 1), wide);
+      if (any !== 'unavailable' && any.length === 0) {
+        return { events, coverage: 'none', query, window, note: `sensor ${aid} sent no ${category} events within 1 h of the window; this telemetry is not collected for the host` };
+      }
+    }
+    return { events, coverage: 'full', query, window };
+  }
+
+  /** Creates a query job, polls it to done within the deadline, deletes it. Restarts once if it expired. */
+  private async runJob(operation: string, queryString: string, window: TimeWindow, retried = false): Promise<Record<string, unknown>[] | 'unavailable'> {
+    const base = `/humio/api/v1/repositories/${encodeURIComponent(this.o.ngsiemRepository)}/queryjobs`;
+    const created = await this.http.request({ operation, method: 'POST', url: base, data: { queryString, start: Date.parse(window.from), end: Date.parse(window.to), isLive: false }, idempotent: true, acceptStatus: [403, 404] });
+    if (created.status === 403 || created.status === 404) return 'unavailable';
+    const { id } = this.parse(operation, queryJobSchema, created.data);
+    const deadline = this.clock.now() + this.o.queryDeadlineMs;
+    try {
+      for (;;) {
+        const res = await this.http.request({ operation, method: 'GET', url: `${base}/${encodeURIComponent(id)}`, acceptStatus: [404] });
+        if (res.status === 404) {
+          if (retried) throw this.http.error({ operation }, 'HW_ERR_CONNECTOR_VENDOR_ERROR', 'the NG-SIEM query job expired twice before it finished');
+          return this.runJob(operation, queryString, window, true);
+        }
+        const poll = this.parse(operation, jobPollSchema, res.data);
+        if (poll.cancelled) throw this.http.error({ operation }, 'HW_ERR_CONNECTOR_VENDOR_ERROR', 'the NG-SIEM query job was cancelled');
+        if (poll.done) return poll.events ?? [];
+        if (this.clock.now() >= deadline) throw this.http.error({ operation }, 'HW_ERR_CONNECTOR_TIMEOUT', `the NG-SIEM query job did not finish within ${this.o.queryDeadlineMs} ms`);
+        await this.clock.sleep(Math.min(poll.metaData?.pollAfter ?? this.o.queryPollMs, this.o.queryPollMs));
+      }
+    } finally {
+      void this.http.request({ operation: `${operation} cleanup`, method: 'DELETE', url: `${base}/${encodeURIComponent(id)}`, acceptStatus: [404] }).catch(() => undefined);
+    }
+  }
+
+  private async queryAlerts(operation: string, clause: string, window: TimeWindow): Promise<QueryResult> {
+    const filter = `${clause}+${timeFilter(window)}`;
+    const limit = this.o.alertPageSize;
+    const ids = await collectPages<string, number>(async (offset) => {
+      const res = await this.http.request({ operation, method: 'GET', url: '/alerts/queries/alerts/v2', params: { filter, sort: 'created_timestamp|desc', limit, offset: offset ?? 0 } });
+      const body = this.parse(operation, envelopeSchema(alertSchema.shape.composite_id), res.data);
+      return offsetPage(body.resources ?? [], offset ?? 0, body.meta?.pagination?.total);
+    });
+    const alerts: EcsEvent[] = [];
+    for (let i = 0; i < ids.items.length; i += 100) {
+      const res = await this.http.request({ operation, method: 'POST', url: '/alerts/entities/alerts/v2', data: { composite_ids: ids.items.slice(i, i + 100) }, idempotent: true });
+      alerts.push(...(this.parse(operation, envelopeSchema(alertSchema), res.data).resources ?? []).map(alertToEcs));
+    }
+    return { events: alerts, coverage: ids.truncated ? 'partial' : 'full', query: `GET /alerts/queries/alerts/v2?filter=${filter}`, window, note: ids.truncated ? 'more alerts than the page limit; the list is incomplete' : undefined };
+  }
+
+  private parse<S extends z.ZodType>(operation: string, schema: S, data: unknown): z.infer<S> {
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw this.http.error({ operation }, 'HW_ERR_CONNECTOR_BAD_RESPONSE', `response field ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'unexpected shape'}`);
+    }
+    return parsed.data;
+  }
+}
+
+/** An FQL string literal; single quotes inside are escaped. */
+function fql(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+function timeFilter(window: TimeWindow): string {
+  return `created_timestamp:>=${fql(window.from)}+created_timestamp:<=${fql(window.to)}`;
+}
+
+function ts(e: EcsEvent): number {
+  return Date.parse(getString(e, '@timestamp') ?? '');
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function join(...notes: (string | undefined)[]): string | undefined {
+  return notes.filter(Boolean).join('; ') || undefined;
+}
