@@ -1,5 +1,5 @@
 // pino logger with redaction: credentials in request headers and secret-named fields never reach a log line.
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -31,11 +31,13 @@ export const REDACT_PATHS = [
   'config.admin',
 ];
 
-export function createLogger(options: { level?: string; name?: string } & LoggerOptions = {}): Logger {
-  return pino({
-    name: options.name ?? 'hivewatch',
-    level: options.level ?? 'info',
-    redact: { paths: REDACT_PATHS, censor: '***' },
+/** A pino logger (stdout unless `destination` is given) that censors REDACT_PATHS. */
+export function createLogger(options: LoggerOptions = {}, destination?: DestinationStream): Logger {
+  const settings: LoggerOptions = {
+    name: 'hivewatch',
+    level: 'info',
     ...options,
-  });
+    redact: { paths: REDACT_PATHS, censor: '***' },
+  };
+  return destination ? pino(settings, destination) : pino(settings);
 }
