@@ -8,12 +8,12 @@ import { readExport, type ExportFacts } from './export.js';
 import { readLineage, type LineageFacts, type ParentKind } from './lineage.js';
 import { classifyFileEvent, classifyStaging, type StagingFinding, type StagingKind } from './staging.js';
 import { alertIdOf, categoriesOf, ruleIdOf, type RelatedCategory } from './related.js';
-import { candidateExceptions, closestWorkflow, compareWorkflow, matchesWorkflow, type CandidateException, type Workflow, type WorkflowComparison } from './workflows.js';
+import { candidateExceptions, closestWorkflow, matchesWorkflow, type CandidateException, type Workflow, type WorkflowComparison, type WorkflowField } from './workflows.js';
 import { verifyAlert, sourceRef, type RuleMatcher } from './verify.js';
 import { scoreOf, toFactors, type FactorId, type Signal } from './score.js';
 import { credentialExposure, decide, exposureOf } from './decide.js';
 import { buildPlan } from './plan.js';
-import { str, strs } from './text.js';
+import { str, strs, wildcardMatch } from './text.js';
 import { getField } from '../../detection/fields.js';
 
 export interface PlaybookOptions {
@@ -178,6 +178,12 @@ export async function runHiveDumpPlaybook(alert: Alert, deps: PlaybookDeps): Pro
     else signal('hive.system_only', sourceEvidence, 'SYSTEM exported: the boot key', false);
   }
   if (facts.subkeys.length > 0) signal('hive.credential_subkey', sourceEvidence, `credential hive subkey exported: ${facts.subkeys.join(', ')}`, false);
+  const RISKY = ['temp', 'public_profile', 'admin_share', 'unc', 'removable_or_other_drive', 'deceptive_name'] as const;
+  for (const cls of facts.destinations) {
+    if ((RISKY as readonly string[]).includes(cls)) {
+      signal(`destination.${cls}` as FactorId, sourceEvidence, `output ${facts.resolvedOutputPath ?? facts.outputPath} is ${cls.replace(/_/g, ' ')}`, true, dimOf(source, workflows, 'process.command_line'));
+    }
+  }
   if (!facts.outputPath) unresolved.push('the output path could not be read from the command line');
   if (!facts.binary.signer) incomplete.push('process.code_signature.subject_name is absent (the source does not carry code signatures)');
   if (facts.binary.anomalies.length > 0) signal('binary.anomaly', sourceEvidence, facts.binary.anomalies.join('; '), true);
@@ -246,6 +252,12 @@ export async function runHiveDumpPlaybook(alert: Alert, deps: PlaybookDeps): Pro
     const who = lineage.genericWrapper && lineage.grandparent ? lineage.grandparent : lineage.parent;
     signal(lineageFactor, lineageEvidence, `${effectiveKind.replace(/_/g, ' ')} started the export: ${who.commandLine ?? who.executable ?? who.name ?? '?'}`, STRONG_LINEAGE.includes(effectiveKind), dim('process.parent.command_line'));
   }
+  // Behind an interactive shell the launcher still matters: an RMM tool, remote execution or a script host.
+  const gpKind = lineage.grandparentKind;
+  const gpFactor = gpKind && gpKind !== effectiveKind && gpKind !== 'interactive_shell' ? LINEAGE_FACTOR[gpKind] : undefined;
+  if (gpFactor && lineage.grandparent) {
+    signal(gpFactor, ancestryEvidence, `${gpKind!.replace(/_/g, ' ')} above the parent: ${lineage.grandparent.commandLine ?? lineage.grandparent.executable ?? lineage.grandparent.name ?? '?'}`, true, dim('process.parent.command_line'));
+  }
   if (effectiveKind === 'unknown') unresolved.push('the parent process is unknown');
   if (lineage.session === 'remote_style') signal('session.remote_style', sourceEvidence, `remote-style session (logon type ${lineage.logonType})`, true);
   if (lineage.session === 'unknown') {
@@ -267,7 +279,8 @@ export async function runHiveDumpPlaybook(alert: Alert, deps: PlaybookDeps): Pro
     if (selfIds.has(eventIdOf(doc))) return false;
     const entity = str(doc, 'process.entity_id');
     if (entity && selfEntities.has(entity)) return false;
-    if (!entity && str(doc, 'process.pid') === str(source, 'process.pid') && str(doc, '@timestamp') === str(source, '@timestamp')) return false;
+    // The same execution seen by a second source (Sysmon and 4688 of one reg.exe) is not a sibling.
+    if (str(doc, '@timestamp') === str(source, '@timestamp') && str(doc, 'process.command_line') === str(source, 'process.command_line')) return false;
     // A pid-only pivot must not pick up a different process that reused the parent's pid.
     if (viaPid && parentName) {
       const theirParent = (str(doc, 'process.parent.name') ?? (str(doc, 'process.parent.executable') ?? '').split('\\').pop() ?? '').toLowerCase();
@@ -292,7 +305,10 @@ export async function runHiveDumpPlaybook(alert: Alert, deps: PlaybookDeps): Pro
   addStaging(children, 'children of reg.exe', childDocs, classifyStaging);
   const gpDocs = grandchildren ? grandchildren.events.filter((d) => related(d, !lineage.grandparent?.entityId)) : [];
   if (grandchildren) addStaging(grandchildren, "grandparent's children", gpDocs, classifyStaging);
-  addStaging(files, 'file activity of reg.exe and children', files.events, classifyFileEvent);
+  // reg.exe writing its own output is the export itself (the destination classes cover it), not staging.
+  const ownOutput = (facts.resolvedOutputPath ?? '').toLowerCase();
+  const fileDocs = files.events.filter((d) => (str(d, 'file.path') ?? '').toLowerCase() !== ownOutput);
+  addStaging(files, 'file activity of reg.exe and children', fileDocs, classifyFileEvent);
   for (const [name, result] of [['same-parent processes', siblings], ['child processes of reg.exe', children], ['file activity', files]] as const) {
     if (result === noParent) continue;
     if (result.coverage !== 'full') {
@@ -316,7 +332,7 @@ export async function runHiveDumpPlaybook(alert: Alert, deps: PlaybookDeps): Pro
     const evidence = [...byResult].map(([result, docs]) => cite(vendor, result, docs, `${kind.replace(/_/g, ' ')}: ${docs.map((d) => str(d, 'process.command_line') ?? str(d, 'file.path') ?? '').filter(Boolean).slice(0, 3).join(' | ')}`));
     for (const h of hits) for (const f of h.findings) for (const hive of f.hives ?? []) companionHives.add(hive);
     // A companion export that itself matches a recognised workflow is part of that workflow, not staging.
-    const explained = (kind === 'system_export' || kind === 'companion_export') && events.every((e) => workflows.some((wf) => matchesWorkflow(e, wf)));
+    const explained = (kind === 'system_export' || kind === 'companion_export') && events.every((e) => sameJob(e, source, workflows));
     for (const e of events) {
       const out = readExport(e).resolvedOutputPath;
       if (out && (kind === 'system_export' || kind === 'companion_export')) artifactPaths.add(out);
@@ -383,7 +399,11 @@ export async function runHiveDumpPlaybook(alert: Alert, deps: PlaybookDeps): Pro
   const relatedDocs = new Map<string, EcsEvent>();
   for (const doc of [...hostAlerts.events, ...userAlerts.events]) {
     if (isSameAlert(doc, alert, source)) continue;
-    if (workflowMatch && ruleIdOf(doc) === rule.ruleId && matchesWorkflow(doc, workflowMatch.workflow)) continue;
+    // Alerts of this rule that a recognised workflow (or this very job) accounts for are not related abuse.
+    if (workflowMatch && ruleIdOf(doc) === rule.ruleId && (workflows.some((wf) => matchesWorkflow(doc, wf)) || sameJob(doc, source, workflows))) continue;
+    // Earlier runs of this same job (same binary, signer, parent command line, user, host) are its history,
+    // weighed as recurrence and candidate exceptions, not as separate abuse.
+    if (ruleIdOf(doc) === rule.ruleId && sameJobFields(doc, source)) continue;
     relatedDocs.set(alertIdOf(doc) ?? eventIdOf(doc), doc);
   }
   const byCategory = new Map<RelatedCategory, EcsEvent[]>();
@@ -405,6 +425,11 @@ export async function runHiveDumpPlaybook(alert: Alert, deps: PlaybookDeps): Pro
   // Step 7: decide.
   const hives = facts.hives;
   const decision = decide({ verified: true, hives, subkeys: facts.subkeys, signals, workflowBound, incomplete });
+  if (decision.disposition !== 'benign' && workflowBound) {
+    // The workflow matched, but other evidence contradicts it: it no longer lowers the score.
+    signals.splice(signals.findIndex((s) => s.id === 'workflow.recognised'), 1);
+    unresolved.push(`workflow "${workflowMatch!.workflow.name}" matches every dimension, but other evidence contradicts it: ${decision.reason}`);
+  }
   const factors = toFactors(signals);
   const score = decision.disposition === 'benign' ? Math.min(scoreOf(factors), 20) : scoreOf(factors);
 
@@ -480,6 +505,29 @@ function startOfAlert(doc: EcsEvent): number {
   return Number.isFinite(t) ? t : 0;
 }
 
+/** Whether the closest recognised workflow matches the source on one dimension. */
+function dimOf(source: EcsEvent, workflows: Workflow[], field: WorkflowField): boolean {
+  const match = workflows.length > 0 ? closestWorkflow(source, workflows) : null;
+  return match?.dimensions[field].state === 'match';
+}
+
+const JOB_FIELDS = ['process.executable', 'process.code_signature.subject_name', 'process.parent.command_line', 'user.id', 'host.id'];
+
+/** Another export of the same job run: same binary, signer, parent, user and host, and a command line a workflow names. */
+function sameJobFields(doc: EcsEvent, source: EcsEvent): boolean {
+  for (const field of JOB_FIELDS) {
+    const a = str(doc, field);
+    if (a === null || a.toLowerCase() !== (str(source, field) ?? '').toLowerCase()) return false;
+  }
+  return true;
+}
+
+function sameJob(doc: EcsEvent, source: EcsEvent, workflows: Workflow[]): boolean {
+  if (workflows.length === 0 || !sameJobFields(doc, source)) return false;
+  const commandLine = str(doc, 'process.command_line');
+  return commandLine !== null && workflows.some((wf) => wildcardMatch(wf['process.command_line'], commandLine));
+}
+
 /** The alert being triaged, as it may also appear among the connector's alerts. */
 function isSameAlert(doc: EcsEvent, alert: Alert, source: EcsEvent): boolean {
   const id = alertIdOf(doc);
@@ -490,7 +538,9 @@ function isSameAlert(doc: EcsEvent, alert: Alert, source: EcsEvent): boolean {
   if (ancestor && alert.sourceEventId && ancestor === alert.sourceEventId) return true;
   const entity = str(doc, 'process.entity_id');
   if (entity && entity === str(source, 'process.entity_id') && ruleIdOf(doc) === alert.ruleId) return true;
-  return false;
+  // The same execution alerted from a second source (Sysmon and 4688).
+  const when = str(doc, 'kibana.alert.original_time') ?? str(doc, 'signal.original_time');
+  return when !== null && when === str(source, '@timestamp') && str(doc, 'process.command_line') === str(source, 'process.command_line');
 }
 
 /** A content version of the evidence: it changes when any query answers differently. */

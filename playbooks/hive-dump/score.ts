@@ -61,7 +61,8 @@ export interface Signal {
 }
 
 export function toFactors(signals: Signal[]): Factor[] {
-  return signals.map((s) => ({ id: s.id, weight: WEIGHTS[s.id], evidence: s.evidence, description: s.explained ? `${s.description} (accounted for by the recognised workflow)` : s.description }));
+  // A signal a near-matching recognised workflow accounts for is reported, but weighs nothing.
+  return signals.map((s) => ({ id: s.id, weight: s.explained ? 0 : WEIGHTS[s.id], evidence: s.evidence, description: s.explained ? `${s.description} (accounted for by the recognised workflow)` : s.description }));
 }
 
 export function scoreOf(factors: Factor[]): number {

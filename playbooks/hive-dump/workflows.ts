@@ -185,6 +185,8 @@ export function candidateExceptions(alerts: EcsEvent[], known: Workflow[], min: 
       else values[field] = value;
     }
     if (!complete) continue;
+    // Dated or numbered output names (sam_20261114.hiv) are one pattern: digits become `?`.
+    values['process.command_line'] = values['process.command_line'].replace(/[0-9]/g, '?');
     const key = WORKFLOW_FIELDS.map((f) => values[f].toLowerCase()).join('\u0000');
     const group = groups.get(key) ?? { alerts: [], values };
     group.alerts.push(doc);
@@ -194,7 +196,7 @@ export function candidateExceptions(alerts: EcsEvent[], known: Workflow[], min: 
   for (const group of groups.values()) {
     if (group.alerts.length < min) continue;
     if (known.some((wf) => group.alerts.every((doc) => matchesWorkflow(doc, wf)))) continue;
-    const commandLine = group.values['process.command_line'].replace(/[*?]/g, '?');
+    const commandLine = group.values['process.command_line'];
     out.push({
       occurrences: group.alerts.length,
       alertIds: group.alerts.map(idOf).slice(0, 20),
