@@ -4,7 +4,8 @@
 //   - `:`/`like`/`regex` patterns are strings (the grammar already forces literals);
 //   - comparisons and `in` lists may not compare a field with another field ("Comparisons against
 //     fields are not (currently) supported"), even through functions or arithmetic;
-//   - conditions and `and`/`or`/`not` operands must be boolean when their type is evident;
+//   - conditions and `and`/`or`/`not` operands must be boolean, comparison sides of one type, and
+//     the left of `:`/`like`/`regex` a string, whenever the types are evident without a mapping;
 //   - join keys are fields, every stage has the same number of them;
 //   - `with runs=N` is 1..100 and a sequence has at least 2 stages counting runs; missing-event stages `![...]` need `maxspan`, at least one positive
 //     stage, and may not be the `until` stage or part of a sample;
@@ -101,6 +102,11 @@ function typeOf(e: Expr): Ty {
   }
 }
 
+/** A type that a literal check can rely on (not null, not unknown). */
+function known(t: Ty): boolean {
+  return t === 'string' || t === 'number' || t === 'boolean';
+}
+
 function describeTy(t: Ty): string {
   return t === 'number' ? 'a number' : t === 'string' ? 'a string' : t === 'null' ? 'null' : t;
 }
@@ -170,9 +176,18 @@ export function checkExpr(e: Expr): void {
       checkExpr(e.left);
       checkExpr(e.right);
       return;
-    case 'compare':
+    case 'compare': {
       checkExpr(e.left);
       checkExpr(e.right);
+      const lt = typeOf(e.left);
+      const rt = typeOf(e.right);
+      if (known(lt) && known(rt) && lt !== rt) {
+        fail(
+          `first argument of [${printExpr(e)}] is ${describeTy(lt)} so the second argument must also be ${describeTy(lt)}, but it is ${describeTy(rt)} [${printExpr(e.right)}]`,
+          e.right,
+          e,
+        );
+      }
       if (hasRequiredField(e.left) && hasRequiredField(e.right)) {
         fail(
           `Comparisons against fields are not (currently) supported; offender [${printExpr(e.right)}] in [${printExpr(e)}]`,
@@ -181,6 +196,7 @@ export function checkExpr(e: Expr): void {
         );
       }
       return;
+    }
     case 'in':
       checkExpr(e.expr);
       for (const v of e.values) {
@@ -194,8 +210,13 @@ export function checkExpr(e: Expr): void {
         }
       }
       return;
-    case 'match':
+    case 'match': {
       checkExpr(e.expr);
+      const t = typeOf(e.expr);
+      if (t === 'number' || t === 'boolean') {
+        const op = e.op === ':' ? ':' : e.op + (e.insensitive ? '~' : '');
+        fail(`[${op}] matches strings, but its left side is ${describeTy(t)} [${printExpr(e.expr)}]`, e);
+      }
       for (const p of e.patterns) {
         if (p.kind !== 'string') {
           const op = e.op === ':' ? ':' : e.op + (e.insensitive ? '~' : '');
@@ -203,6 +224,7 @@ export function checkExpr(e: Expr): void {
         }
       }
       return;
+    }
     case 'arith':
       checkExpr(e.left);
       checkExpr(e.right);

@@ -47,7 +47,10 @@ function at(e: Expr, min: number): string {
   return level(e) < min ? `(${s})` : s;
 }
 
+const NEEDS_ESCAPE = /["\\\n\r\t\b\f]/;
+
 export function printString(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return `"${value}"`;
   let out = '"';
   for (const ch of value) {
     switch (ch) {

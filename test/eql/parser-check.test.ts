@@ -130,6 +130,17 @@ describe('operators', () => {
     expect(() => parseQuery(where('true'))).not.toThrow();
   });
 
+  it('rejects comparisons and matches whose literal types clash', () => {
+    expect(rejects(where('"a" == 1')).message).toBe(
+      'line 1:22: first argument of ["a" == 1] is a string so the second argument must also be a string, but it is a number [1]',
+    );
+    expect(rejects(where('length(a) < "3"')).code).toBe('HW_ERR_EQL_SEMANTIC');
+    expect(rejects(where('length(a) : "3"')).message).toMatch(/\[:\] matches strings, but its left side is a number/);
+    for (const c of ['1 == 1.0', 'a == null', 'null == length(a)', '(a == 1) == true', 'string(1) : "1"']) {
+      expect(() => parseQuery(where(c)), c).not.toThrow();
+    }
+  });
+
   it('checks standalone expressions too', () => {
     expect(() => parseAndCheckExpression('a == b')).toThrow(EqlSemanticError);
     expect(parseAndCheckExpression('a == 1')).toMatchObject({ type: 'compare' });
