@@ -533,14 +533,44 @@ function patternMatcher(op: Match['op'], insensitive: boolean, patterns: readonl
     else plain.add(insensitive ? fold(p) : p);
   }
   if (wild.length === 0) {
-    if (plain.size === 1) {
-      const only = [...plain][0]!;
-      return insensitive ? (v) => fold(v) === only : (v) => v === only;
+    if (!insensitive) {
+      if (plain.size === 1) {
+        const only = [...plain][0]!;
+        return (v) => v === only;
+      }
+      return (v) => plain.has(v);
     }
-    return insensitive ? (v) => plain.has(fold(v)) : (v) => plain.has(v);
+    return insensitiveAnyOf([...plain]);
   }
   if (plain.size === 0 && wild.length === 1) return wild[0]!;
   return (v) => (plain.size > 0 && plain.has(insensitive ? fold(v) : v)) || wild.some((m) => m(v));
+}
+
+/**
+ * Case-insensitive equality with any of `folded` (already folded) without allocating in the common case:
+ * a value of another length cannot fold to an ASCII literal (folding keeps one BMP code unit per ASCII
+ * result), and equal-length ASCII values compare code by code.
+ */
+function insensitiveAnyOf(folded: readonly string[]): StringMatcher {
+  const allAscii = folded.every((p) => /^[\x00-\x7f]*$/.test(p));
+  const set = new Set(folded);
+  if (!allAscii) return (v) => set.has(fold(v));
+  const lengths = new Set(folded.map((p) => p.length));
+  const one = folded.length === 1 ? folded[0]! : null;
+  return (v) => {
+    if (!lengths.has(v.length)) return false;
+    if (one !== null) {
+      for (let i = 0; i < one.length; i++) {
+        const c = v.charCodeAt(i);
+        const p = one.charCodeAt(i);
+        if (c === p || (c >= 65 && c <= 90 && c + 32 === p)) continue;
+        if (c >= 128) return fold(v) === one;
+        return false;
+      }
+      return true;
+    }
+    return set.has(fold(v));
+  };
 }
 
 /** Compiles an expression to its value (e.g. a sequence's `by` key). Arrays are multi-valued fields. */

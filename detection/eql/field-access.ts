@@ -15,33 +15,53 @@ function isObj(v: unknown): v is Obj {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** A dotted path with every run of its parts pre-joined, so searching flattened keys allocates nothing. */
+interface Path {
+  parts: readonly string[];
+  /** keys[i][j - i] = parts[i..j] joined with dots. */
+  keys: readonly (readonly string[])[];
+}
+
+function makePath(path: string): Path {
+  const parts = path.split('.');
+  const keys = parts.map((_, i) => parts.slice(i).map((__, k) => parts.slice(i, i + k + 1).join('.')));
+  return { parts, keys };
+}
+
+function own(node: Obj, key: string): unknown {
+  const v = node[key];
+  // JSON values are never functions: a function here is an Object.prototype member, not a field.
+  if (v === undefined || typeof v === 'function' || (key === '__proto__' && !Object.hasOwn(node, key))) return undefined;
+  return v;
+}
+
 /** Collects every value at `parts[i..]` below `node`, trying each split of the remaining path into keys. */
-function collect(node: unknown, parts: readonly string[], i: number, out: unknown[], keepNull = false): void {
-  if (i === parts.length) {
+function collect(node: unknown, path: Path, i: number, out: unknown[], keepNull = false): void {
+  if (i === path.parts.length) {
     if (Array.isArray(node)) {
       for (const x of node) {
-        if (Array.isArray(x)) collect(x, parts, i, out, keepNull);
+        if (Array.isArray(x)) collect(x, path, i, out, keepNull);
         else if ((x !== null || keepNull) && x !== undefined && !isObj(x)) out.push(x);
       }
     } else if ((node !== null || keepNull) && node !== undefined && !isObj(node)) out.push(node);
     return;
   }
   if (Array.isArray(node)) {
-    for (const x of node) collect(x, parts, i, out, keepNull);
+    for (const x of node) collect(x, path, i, out, keepNull);
     return;
   }
   if (!isObj(node)) return;
-  let key = '';
-  for (let j = i; j < parts.length; j++) {
-    key = j === i ? parts[j]! : `${key}.${parts[j]}`;
-    if (Object.prototype.hasOwnProperty.call(node, key)) collect(node[key], parts, j + 1, out, keepNull);
+  const keys = path.keys[i]!;
+  for (let k = 0; k < keys.length; k++) {
+    const v = own(node, keys[k]!);
+    if (v !== undefined) collect(v, path, i + k + 1, out, keepNull);
   }
 }
 
 /** Every value of a field, in document order (empty when missing). */
 export function fieldValues(doc: unknown, path: string): unknown[] {
   const out: unknown[] = [];
-  collect(doc, path.split('.'), 0, out);
+  collect(doc, makePath(path), 0, out);
   return out;
 }
 
@@ -57,14 +77,16 @@ function normaliseArray(arr: unknown[]): unknown {
   }
   if (clean) return arr.length === 0 ? null : arr.length === 1 ? arr[0] : arr;
   const out: unknown[] = [];
-  collect(arr, [], 0, out);
+  collect(arr, EMPTY_PATH, 0, out);
   return out.length === 0 ? null : out.length === 1 ? out[0] : out;
 }
 
-function slow(parts: readonly string[]): FieldReader {
+const EMPTY_PATH: Path = { parts: [], keys: [] };
+
+function slow(path: Path): FieldReader {
   return (doc) => {
     const out: unknown[] = [];
-    collect(doc, parts, 0, out);
+    collect(doc, path, 0, out);
     return out.length === 0 ? null : out.length === 1 ? out[0] : out;
   };
 }
@@ -82,16 +104,17 @@ function finish(v: unknown): unknown {
  * (not a missing key) reads as that value, as ES indexes it.
  */
 export function fieldReader(path: string, nullValue?: unknown): FieldReader {
-  const parts = path.split('.');
+  const compiled = makePath(path);
+  const parts = compiled.parts;
   if (nullValue !== undefined && nullValue !== null) {
     return (doc) => {
       const out: unknown[] = [];
-      collect(doc, parts, 0, out, true);
+      collect(doc, compiled, 0, out, true);
       const vals = out.map((v) => (v === null ? nullValue : v));
       return vals.length === 0 ? null : vals.length === 1 ? vals[0] : vals;
     };
   }
-  const fallback = slow(parts);
+  const fallback = slow(compiled);
   // `path in doc` first handles fully flattened documents cheaply.
   if (parts.length === 1) {
     return (doc) => {
