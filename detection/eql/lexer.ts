@@ -317,6 +317,7 @@ export function tokenize(src: string): Token[] {
       push('op', start, i, one);
       continue;
     }
+    if (two === '!:') fail("the [!:] operator is not supported; write 'not field : \"value\"'", start);
     fail(`unexpected character '${one}'`, start);
   }
   tokens.push({ kind: 'eof', text: '<EOF>', value: '', line, column: n - lineStart + 1, start: n, end: n, spaceBefore: space });

@@ -26,7 +26,7 @@ import type {
 import { EqlSemanticError, EqlSyntaxError, runsSpans, spans } from './errors.js';
 export { spanOf } from './errors.js';
 import { lookupFunction } from './functions.js';
-import { tokenize, type Token } from './lexer.js';
+import { KEYWORDS, tokenize, type Token } from './lexer.js';
 import { checkExpr, checkQuery } from './check.js';
 
 
@@ -82,7 +82,10 @@ class Parser {
   }
 
   private fail(expected: string, t: Token = this.t): never {
-    throw new EqlSyntaxError(`expected ${expected} but found ${describe(t)}`, t.line, t.column);
+    // `AND`, `Where`...: ES keywords are lower case only, a frequent slip worth naming.
+    const lower = t.kind === 'ident' ? t.text.toLowerCase() : '';
+    const hint = lower !== t.text && KEYWORDS.has(lower) ? ` (keywords are lower case: '${lower}')` : '';
+    throw new EqlSyntaxError(`expected ${expected} but found ${describe(t)}${hint}`, t.line, t.column);
   }
 
   private failAt(reason: string, t: Token): never {

@@ -408,6 +408,16 @@ describe('syntax errors', () => {
     expect(syntaxError(() => parseQuery('')).message).toMatch(/^line 1:1: expected an event category.* but found <EOF>/);
   });
 
+  it('hint at lower-case keywords and the removed !: operator', () => {
+    expect(syntaxError(() => parseQuery('process where a == 1 AND b == 2')).message).toBe(
+      "line 1:22: expected '|' or the end of the query but found 'AND' (keywords are lower case: 'and')",
+    );
+    expect(syntaxError(() => parseQuery('process WHERE true')).message).toBe(
+      "line 1:9: expected 'where' but found 'WHERE' (keywords are lower case: 'where')",
+    );
+    expect(syntaxError(() => parseQuery('process where a !: "x"')).message).toMatch(/^line 1:17: the \[!:\] operator is not supported/);
+  });
+
   it('count columns from 1 and lines across comments and backquoted names', () => {
     const err = syntaxError(() => parseQuery('/* one\ntwo */ process where `a\nb` == )'));
     expect([err.line, err.column]).toEqual([3, 7]);
