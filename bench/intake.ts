@@ -1,0 +1,216 @@
+// Intake throughput: drives a running `hivewatch serve` over loopback with autocannon, single-alert requests
+// (max rate, then a fixed 1,000 alerts/s for latency) and 100-alert batches, and in the same run measures raw
+// `queue.addBulk` of the same alerts. Prints figures; asserts nothing (performance lives here, not in tests).
+//
+//   npm run bench:intake -- [--duration 5] [--connections 32] [--external http://127.0.0.1:8080 --token T]
+//
+// Without --external it starts the server itself as a child process (`node bin/hivewatch.js serve`) on a
+// throw-away key prefix, and deletes that prefix's keys at the end. No workers run: this measures intake only.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { parseAlert } from '../detection/alert.js';
+import { loadConfig } from '../workers/config.js';
+import { alertJobId, createQueue, QUEUE_NAMES } from '../workers/queues.js';
+import { createRedis, waitReady } from '../workers/redis.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 && args[at + 1] ? args[at + 1]! : fallback;
+};
+const duration = Number(flag('duration', '5'));
+const connections = Number(flag('connections', '32'));
+const external = flag('external', '');
+const token = flag('token', `bench-${randomBytes(8).toString('hex')}`);
+const prefix = flag('prefix', `hwbench:${randomBytes(4).toString('hex')}`);
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const root = resolve(import.meta.dirname, '..');
+
+let seq = 0;
+const run = randomBytes(3).toString('hex');
+
+/** A realistic alert (~1.6 KB): unique uuid and parent per call, so every alert is new and opens a case. */
+function alertJson(): string {
+  seq += 1;
+  const id = `${run}-${seq}`;
+  return JSON.stringify({
+    '@timestamp': '2026-07-10T14:05:21.118Z',
+    event: { kind: 'signal', category: ['process'], type: ['start'], action: 'start', dataset: 'endpoint.events.process', module: 'endpoint' },
+    host: { id: `host-${seq % 500}`, name: `wks-${seq % 500}`, os: { type: 'windows', family: 'windows' } },
+    user: { id: 'S-1-5-21-111-222-333-1104', name: 'jdoe', domain: 'CORP' },
+    process: {
+      entity_id: `proc-${id}`,
+      pid: 6148,
+      name: 'reg.exe',
+      executable: 'C:\\Windows\\System32\\reg.exe',
+      command_line: 'reg  save HKLM\\SAM C:\\Users\\Public\\s.hiv /y',
+      args: ['reg', 'save', 'HKLM\\SAM', 'C:\\Users\\Public\\s.hiv', '/y'],
+      args_count: 5,
+      pe: { original_file_name: 'reg.exe' },
+      code_signature: { subject_name: 'Microsoft Windows', trusted: true, exists: true, status: 'trusted' },
+      parent: { entity_id: `parent-${id}`, pid: 5012, name: 'cmd.exe', executable: 'C:\\Windows\\System32\\cmd.exe', command_line: '"C:\\Windows\\system32\\cmd.exe"' },
+    },
+    kibana: {
+      space_ids: ['default'],
+      alert: {
+        uuid: `bench-${id}`,
+        status: 'active',
+        workflow_status: 'open',
+        original_time: '2026-07-10T14:00:58.310Z',
+        depth: 1,
+        severity: 'high',
+        risk_score: 73,
+        reason: 'process event with process reg.exe, parent process cmd.exe, by jdoe on wks-042 created high alert Credential Acquisition via Registry Hive Dumping.',
+        ancestors: [{ id: `evt-${id}`, type: 'event', index: '.ds-logs-endpoint.events.process-default-2026.07.01-000012', depth: 0 }],
+        rule: { uuid: '0b6f', rule_id: 'a7e7bfa3-088e-4f13-b29e-3986e0e756b8', name: 'Credential Acquisition via Registry Hive Dumping', type: 'eql', version: 318 },
+      },
+    },
+  });
+}
+
+async function startServer(): Promise<{ url: string; child: ChildProcess | null }> {
+  if (external) return { url: external, child: null };
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(process.execPath, [resolve(root, 'bin/hivewatch.js'), 'serve'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      REDIS_URL: redisUrl,
+      HIVEWATCH_PREFIX: prefix,
+      HIVEWATCH_PORT: String(port),
+      HIVEWATCH_BEARER_TOKENS: token,
+      HIVEWATCH_RATE_LIMIT_MAX: '100000000',
+      HIVEWATCH_BODY_LIMIT: String(20 * 1024 * 1024),
+      HIVEWATCH_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return { url, child };
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGTERM');
+  throw new Error('the server did not start');
+}
+
+interface Figures {
+  label: string;
+  requestsPerSec: number;
+  alertsPerSec: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function drive(url: string, label: string, perRequest: number, options: { overallRate?: number; connections: number }): Promise<Figures> {
+  const body = perRequest === 1 ? () => alertJson() : () => `{"alerts":[${Array.from({ length: perRequest }, alertJson).join(',')}]}`;
+  const result = await autocannon({
+    url,
+    duration,
+    connections: options.connections,
+    overallRate: options.overallRate,
+    pipelining: 1,
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/alerts/elastic',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        setupRequest: (request) => ({ ...request, body: body() }),
+      },
+    ],
+  });
+  const ok = result['2xx'];
+  return {
+    label,
+    requestsPerSec: ok / result.duration,
+    alertsPerSec: (ok * perRequest) / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+/** Raw BullMQ: addBulk of the same parsed alerts (same job ids and options), 100 per call, `parallel` calls in flight. */
+async function rawAddBulk(total: number, parallel: number): Promise<Figures> {
+  const config = loadConfig({}, undefined, { redis: { url: redisUrl, prefix: `${prefix}:raw` } });
+  const redis = createRedis(redisUrl, 'producer', 'hivewatch-bench-raw');
+  await waitReady(redis);
+  const queue = createQueue(QUEUE_NAMES.alerts, redis, config);
+  const batches = Array.from({ length: Math.ceil(total / 100) }, () =>
+    Array.from({ length: 100 }, () => {
+      const alert = parseAlert(JSON.parse(alertJson()));
+      return { name: 'alert', data: { alert, caseId: 'case-raw', admission: 'created', receivedAt: new Date().toISOString(), source: 'bench' }, opts: { jobId: alertJobId(alert.id) } };
+    }),
+  );
+  const latencies: number[] = [];
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < batches.length) {
+        const batch = batches[next++]!;
+        const t0 = performance.now();
+        await queue.addBulk(batch);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  await queue.close();
+  await redis.quit();
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+  return { label: `raw addBulk x100 (${parallel} in flight)`, requestsPerSec: batches.length / seconds, alertsPerSec: (batches.length * 100) / seconds, p50: pct(0.5), p99: pct(0.99), non2xx: 0, errors: 0 };
+}
+
+async function cleanupKeys(): Promise<void> {
+  const redis = createRedis(redisUrl, 'producer', 'hivewatch-bench-cleanup');
+  await waitReady(redis);
+  let cursor = '0';
+  do {
+    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 2000);
+    cursor = nextCursor;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+  await redis.quit();
+}
+
+const { url, child } = await startServer();
+const figures: Figures[] = [];
+try {
+  console.log(`hivewatch intake bench: ${url}, ${duration}s per phase, prefix ${prefix}`);
+  await drive(url, 'warm-up', 1, { connections: 8 });
+  figures.push(await drive(url, 'single alert, max rate', 1, { connections }));
+  figures.push(await drive(url, 'single alert at 1,000/s', 1, { connections: 16, overallRate: 1000 }));
+  const batched = await drive(url, '100-alert batches', 100, { connections: 4 });
+  figures.push(batched);
+  const raw = await rawAddBulk(Math.max(5_000, Math.min(50_000, Math.round(batched.alertsPerSec * duration))), 4);
+  figures.push(raw);
+  console.log('');
+  console.log('phase                              req/s    alerts/s   p50 ms   p99 ms   non-2xx  errors');
+  for (const f of figures) {
+    console.log(
+      `${f.label.padEnd(32)} ${f.requestsPerSec.toFixed(0).padStart(7)} ${f.alertsPerSec.toFixed(0).padStart(10)} ${f.p50.toFixed(1).padStart(8)} ${f.p99.toFixed(1).padStart(8)} ${String(f.non2xx).padStart(9)} ${String(f.errors).padStart(7)}`,
+    );
+  }
+  console.log('');
+  console.log(`batched intake / raw addBulk = ${((batched.alertsPerSec / raw.alertsPerSec) * 100).toFixed(0)}% (target >= 60%)`);
+  console.log(`single-alert max = ${figures[0]!.alertsPerSec.toFixed(0)} alerts/s (target >= 3,000); p99 at 1,000/s = ${figures[1]!.p99.toFixed(1)} ms (target < 50 ms)`);
+  console.log('(figures from a shared 2-core machine; other processes load it)');
+} finally {
+  if (child) {
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  }
+  await cleanupKeys();
+}
