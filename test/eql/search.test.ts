@@ -125,15 +125,15 @@ describe('sequences: the state machine', () => {
     expect(ids(run('sequence by k [process where id != 2] [process where id != 2] until [process where stop == true]', idx))).toEqual([4, 5]);
   });
 
-  it('joins on each value of a multi-valued key and on the cartesian product of several keys', () => {
+  it('joins on each value of a multi-valued key and on the cartesian product of several keys (ties ordered by key)', () => {
     const docs = [
       proc(1, 1, { tags: ['t1', 't2'], items: ['i1', 'i2'] }),
       proc(2, 2, { tags: ['t2', 't1', 't1'], items: 'i2' }),
     ];
     const hits = run('sequence by tags, items [process where id == 1] [process where id == 2]', events(docs));
     expect(hits.sequences!.map((s) => s.join_keys)).toEqual([
-      ['t2', 'i2'],
       ['t1', 'i2'],
+      ['t2', 'i2'],
     ]);
   });
 
@@ -182,6 +182,12 @@ describe('sequences: missing events', () => {
     const d = events([t(1, 0, 'm'), t(2, 10, 'n'), t(3, 20, 'm'), t(4, 21, 'n')]);
     expect(ids(run('sequence with maxspan=19ms ![e where tag == "m"] [e where tag == "n"] ![e where tag == "m"]', d))).toEqual([-1, 2, -1, -1, 4, -1]);
     expect(ids(run('sequence with maxspan=20ms ![e where tag == "m"] [e where tag == "n"] ![e where tag == "m"]', d))).toEqual([-1, 4, -1]);
+  });
+
+  it('bounds the missing-event window by timestamps (in whole milliseconds), not by tiebreakers', () => {
+    const d = events([t(1, 1, 'n', { s: 1 }), t(2, 1, 'm', { s: 2 }), t(3, 2, 'n', { s: 3 })]);
+    // The missing event shares the first event's millisecond: ES's range (gt 1ms, lt 2ms) does not see it.
+    expect(ids(run('sequence with maxspan=1s [e where tag == "n"] ![e where tag == "m"] [e where tag == "n"]', d, { tiebreaker_field: 's' }))).toEqual([1, -1, 3]);
   });
 
   it('matches the missing event on the same join key', () => {
