@@ -67,25 +67,6 @@ function pipeLimits(q: EventQuery): MatchLimits {
   return limits;
 }
 
-/** Buffered stdout that respects back-pressure. */
-class Output {
-  private parts: Buffer[] = [];
-  private size = 0;
-  constructor(private readonly out: NodeJS.WritableStream) {}
-  push(line: Buffer): Promise<void> | void {
-    this.parts.push(line, NEWLINE);
-    this.size += line.length + 1;
-    if (this.size >= 1 << 20) return this.flush();
-  }
-  flush(): Promise<void> | void {
-    if (this.size === 0) return;
-    const buf = Buffer.concat(this.parts, this.size);
-    this.parts = [];
-    this.size = 0;
-    if (!this.out.write(buf)) return new Promise((resolve) => this.out.once('drain', () => resolve()));
-  }
-}
-
 const NEWLINE = Buffer.from('\n');
 
 export interface MatchStats {
@@ -97,6 +78,10 @@ export interface MatchStats {
 /**
  * Streams NDJSON from `input`, writing each matching line's original bytes to `out` and a note per malformed
  * line to `err`. Stops early once `head` matches were written.
+ *
+ * Each chunk is decoded once up to its last newline (a newline byte never sits inside a UTF-8 sequence) and
+ * split as a string; the original bytes of a matching line are found by a parallel newline scan of the
+ * buffer, skipped when the chunk decoded one char per byte (then the offsets coincide).
  */
 export async function matchStream(
   input: Readable,
@@ -105,23 +90,30 @@ export async function matchStream(
   err: NodeJS.WritableStream,
   limits: MatchLimits = { head: Infinity, tail: Infinity, after: [] },
 ): Promise<MatchStats> {
-  const output = new Output(out);
-  const tailBuf: Buffer[] = [];
+  let kept: Buffer[] = [];
   const stats: MatchStats = { lines: 0, matched: 0, malformed: 0 };
+  const keepAll = limits.tail !== Infinity;
   let carry: Buffer | null = null;
   let done = false;
+  let pending: Buffer[] = [];
 
-  const onLine = async (buf: Buffer, start: number, end: number): Promise<void> => {
+  const write = async (parts: Buffer[]): Promise<void> => {
+    if (parts.length === 0) return;
+    if (!out.write(Buffer.concat(parts))) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  };
+
+  /** Handles one line: text[from, to) and its bytes buf[bFrom, bTo). */
+  const onLine = (text: string, from: number, to: number, buf: Buffer, bFrom: number, bTo: number): void => {
     stats.lines++;
-    let e = end;
-    if (e > start && buf[e - 1] === 13) e--; // CRLF input
-    if (e === start) return;
-    const text = buf.toString('utf8', start, e);
+    let end = to;
+    if (end > from && text.charCodeAt(end - 1) === 13) end--; // CRLF input
+    if (end === from) return;
+    const line = text.slice(from, end);
     let doc: unknown;
     try {
-      doc = JSON.parse(text);
+      doc = JSON.parse(line);
     } catch (error) {
-      if (text.trim() === '') return;
+      if (line.trim() === '') return;
       stats.malformed++;
       err.write(`HW_ERR_EQL_INPUT: line ${stats.lines}: not valid JSON (${(error as Error).message}); skipped\n`);
       return;
@@ -133,38 +125,60 @@ export async function matchStream(
     }
     if (!predicate(doc)) return;
     stats.matched++;
-    const line = buf.subarray(start, end);
-    if (limits.tail !== Infinity) {
-      tailBuf.push(Buffer.from(line));
-      if (tailBuf.length > limits.tail) tailBuf.shift();
-    } else {
-      const p = output.push(line);
-      if (p) await p;
-    }
+    const bytes = buf.subarray(bFrom, bTo);
+    if (keepAll) {
+      kept.push(Buffer.from(bytes));
+      // Trim in batches so a long tail stays linear.
+      if (kept.length >= 2 * limits.tail + 1024) kept = kept.slice(kept.length - limits.tail);
+    } else pending.push(bytes, NEWLINE);
     if (stats.matched >= limits.head) done = true;
   };
 
-  for await (const chunk of input as AsyncIterable<Buffer>) {
-    let buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
-    carry = null;
+  const onChunk = (buf: Buffer, last: number): void => {
+    const text = buf.toString('utf8', 0, last);
+    const oneToOne = text.length === last;
     let pos = 0;
-    for (let nl = buf.indexOf(10, pos); nl !== -1 && !done; nl = buf.indexOf(10, pos)) {
-      await onLine(buf, pos, nl);
+    let bpos = 0;
+    while (pos < text.length && !done) {
+      let nl = text.indexOf('\n', pos);
+      if (nl === -1) nl = text.length;
+      let bnl = nl;
+      if (!oneToOne) {
+        bnl = buf.indexOf(10, bpos);
+        if (bnl === -1 || bnl > last) bnl = last;
+      }
+      onLine(text, pos, nl, buf, bpos, bnl);
       pos = nl + 1;
+      bpos = bnl + 1;
     }
+  };
+
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
+    carry = null;
+    const nl = buf.lastIndexOf(10);
+    if (nl === -1) {
+      carry = buf;
+      continue;
+    }
+    onChunk(buf, nl + 1);
+    if (nl + 1 < buf.length) carry = buf.subarray(nl + 1);
+    const parts = pending;
+    pending = [];
+    await write(parts);
     if (done) break;
-    if (pos < buf.length) carry = buf.subarray(pos);
-    buf = Buffer.alloc(0);
   }
-  if (carry && carry.length > 0 && !done) await onLine(carry, 0, carry.length);
+  if (carry && carry.length > 0 && !done) {
+    onChunk(carry, carry.length);
+    await write(pending);
+    pending = [];
+  }
   if (input.destroy) input.destroy();
-  let kept = tailBuf;
-  for (const p of limits.after) kept = p.name === 'head' ? kept.slice(0, p.n) : kept.slice(Math.max(0, kept.length - p.n));
-  for (const line of kept) {
-    const p = output.push(line);
-    if (p) await p;
+  if (keepAll) {
+    kept = kept.slice(Math.max(0, kept.length - limits.tail));
+    for (const p of limits.after) kept = p.name === 'head' ? kept.slice(0, p.n) : kept.slice(Math.max(0, kept.length - p.n));
+    await write(kept.flatMap((line) => [line, NEWLINE]));
   }
-  await output.flush();
   return stats;
 }
 
