@@ -1,6 +1,7 @@
 // How the response stage plugs into the process: a worker on the `response` queue for `hivewatch worker`,
 // and the API routes (steps + console) for `hivewatch serve`. Both build their runtime from the config.
 import type { ServerContext, ServerPlugin } from '../api/server.js';
+import { consolePlugin } from '../api/console-routes.js';
 import { stepsPlugin } from '../api/steps-routes.js';
 import type { StageWorkerFactory } from '../worker.js';
 import { connectorFromConfig } from './connector.js';
@@ -20,17 +21,25 @@ export const responseStage: StageWorkerFactory = (context) => {
   return runtime.startWorker(context.connection, { name: context.name });
 };
 
+// Keyed by the server's Redis connection: each plugin gets its own copy of the context object.
+const runtimes = new WeakMap<object, ResponseRuntime>();
+
+/** One runtime per server, shared by the steps routes and the console. */
 export function apiRuntime(context: ServerContext): ResponseRuntime {
-  return createResponseRuntime({
+  const known = runtimes.get(context.redis);
+  if (known) return known;
+  const runtime = createResponseRuntime({
     config: context.config,
     redis: context.redis,
     connector: connectorFromConfig(context.config),
     queue: context.queues.response,
     cases: context.cases,
   });
+  runtimes.set(context.redis, runtime);
+  return runtime;
 }
 
 /** The response routes for buildServer's plugins. */
 export function responsePlugins(): ServerPlugin[] {
-  return [stepsPlugin(apiRuntime)];
+  return [stepsPlugin(apiRuntime), consolePlugin(apiRuntime)];
 }
