@@ -21,6 +21,7 @@ import {
   offsetPage,
   systemClock,
   validateActionRequest,
+  validateWindow,
   type ActionKeyStore,
   type Clock,
   type RetryPolicy,
@@ -109,6 +110,7 @@ export class CrowdStrikeConnector implements Connector {
   // ------------------------------------------------------------------ queries
 
   async getProcessEvent(ref: ProcessRef, window: TimeWindow): Promise<QueryResult> {
+    validateWindow(this.vendor, 'getProcessEvent', window);
     if (ref.entityId) return this.events('getProcessEvent', 'process', ref.hostId, [eq('TargetProcessId', ref.entityId)], window);
     const pid = this.requirePid('getProcessEvent', ref);
     const res = await this.events('getProcessEvent', 'process', ref.hostId, [eq('RawProcessId', pid)], this.pin(ref, window));
@@ -120,14 +122,17 @@ export class CrowdStrikeConnector implements Connector {
   }
 
   async getSiblingProcesses(parent: ProcessRef, window: TimeWindow): Promise<QueryResult> {
+    validateWindow(this.vendor, 'getSiblingProcesses', window);
     return this.childrenOf('getSiblingProcesses', parent, window);
   }
 
   async getChildProcesses(proc: ProcessRef, window: TimeWindow): Promise<QueryResult> {
+    validateWindow(this.vendor, 'getChildProcesses', window);
     return this.childrenOf('getChildProcesses', proc, window);
   }
 
   async getAncestry(proc: ProcessRef, levels: number, window: TimeWindow): Promise<QueryResult> {
+    validateWindow(this.vendor, 'getAncestry', window);
     const self = await this.getProcessEvent(proc, window);
     let current = self.events[0];
     if (!current) return { ...self, events: [], note: join(self.note, 'the process start event was not found, so its ancestry is unknown') };
@@ -154,23 +159,28 @@ export class CrowdStrikeConnector implements Connector {
   }
 
   async getFileEvents(proc: ProcessRef, window: TimeWindow): Promise<QueryResult> {
+    validateWindow(this.vendor, 'getFileEvents', window);
     return this.treeEvents('getFileEvents', 'file', proc, window);
   }
 
   async getNetworkEvents(proc: ProcessRef, window: TimeWindow): Promise<QueryResult> {
+    validateWindow(this.vendor, 'getNetworkEvents', window);
     return this.treeEvents('getNetworkEvents', 'network', proc, window);
   }
 
   async getAlertsForUser(userId: string, window: TimeWindow): Promise<QueryResult> {
+    validateWindow(this.vendor, 'getAlertsForUser', window);
     return this.queryAlerts('getAlertsForUser', `user_id:${fql(userId)}`, window);
   }
 
   async getAlertsForHost(hostId: string, window: TimeWindow): Promise<QueryResult> {
+    validateWindow(this.vendor, 'getAlertsForHost', window);
     return this.queryAlerts('getAlertsForHost', `device.device_id:${fql(hostId)}`, window);
   }
 
   /** CrowdStrike's own detections: `ruleId` is the alert `pattern_id`. Walks combined/v1 with its `after` cursor. */
   async getAlertsForRule(ruleId: string, window: TimeWindow): Promise<QueryResult> {
+    validateWindow(this.vendor, 'getAlertsForRule', window);
     const operation = 'getAlertsForRule';
     const filter = `pattern_id:${fql(ruleId)}+${timeFilter(window)}`;
     const collected = await collectPages<Record<string, any>, string>(async (after) => {

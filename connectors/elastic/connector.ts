@@ -18,6 +18,7 @@ import {
   staticHeaderAuth,
   systemClock,
   validateActionRequest,
+  validateWindow,
   type ActionKeyStore,
   type Clock,
   type RetryPolicy,
@@ -104,6 +105,7 @@ export class ElasticConnector implements Connector {
   // ------------------------------------------------------------------ queries
 
   async getProcessEvent(ref: ProcessRef, window: TimeWindow): Promise<QueryResult> {
+    validateWindow(this.vendor, 'getProcessEvent', window);
     if (ref.entityId) return this.searchEvents('getProcessEvent', 'process', [term('process.entity_id', ref.entityId), processStart()], window, ref.hostId);
     const pid = this.requirePid('getProcessEvent', ref);
     const pinned = this.pinWindow(ref, window);
@@ -118,14 +120,17 @@ export class ElasticConnector implements Connector {
   }
 
   async getSiblingProcesses(parent: ProcessRef, window: TimeWindow): Promise<QueryResult> {
+    validateWindow(this.vendor, 'getSiblingProcesses', window);
     return this.childrenOf('getSiblingProcesses', parent, window);
   }
 
   async getChildProcesses(proc: ProcessRef, window: TimeWindow): Promise<QueryResult> {
+    validateWindow(this.vendor, 'getChildProcesses', window);
     return this.childrenOf('getChildProcesses', proc, window);
   }
 
   async getAncestry(proc: ProcessRef, levels: number, window: TimeWindow): Promise<QueryResult> {
+    validateWindow(this.vendor, 'getAncestry', window);
     const self = await this.getProcessEvent(proc, window);
     const event = self.events[0];
     if (!event) return { ...self, events: [], note: joinNotes(self.note, 'the process start event was not found, so its ancestry is unknown') };
@@ -176,22 +181,27 @@ export class ElasticConnector implements Connector {
   }
 
   async getFileEvents(proc: ProcessRef, window: TimeWindow): Promise<QueryResult> {
+    validateWindow(this.vendor, 'getFileEvents', window);
     return this.eventsOfTree('getFileEvents', 'file', proc, window);
   }
 
   async getNetworkEvents(proc: ProcessRef, window: TimeWindow): Promise<QueryResult> {
+    validateWindow(this.vendor, 'getNetworkEvents', window);
     return this.eventsOfTree('getNetworkEvents', 'network', proc, window);
   }
 
   async getAlertsForUser(userId: string, window: TimeWindow): Promise<QueryResult> {
+    validateWindow(this.vendor, 'getAlertsForUser', window);
     return this.searchAlerts('getAlertsForUser', term('user.id', userId), window);
   }
 
   async getAlertsForHost(hostId: string, window: TimeWindow): Promise<QueryResult> {
+    validateWindow(this.vendor, 'getAlertsForHost', window);
     return this.searchAlerts('getAlertsForHost', term('host.id', hostId), window);
   }
 
   async getAlertsForRule(ruleId: string, window: TimeWindow): Promise<QueryResult> {
+    validateWindow(this.vendor, 'getAlertsForRule', window);
     return this.searchAlerts('getAlertsForRule', { bool: { should: [term('kibana.alert.rule.rule_id', ruleId), term('kibana.alert.rule.uuid', ruleId)], minimum_should_match: 1 } }, window);
   }
 

@@ -39,3 +39,13 @@ export function validateActionRequest(vendor: string, request: ActionRequest): A
   const field = issue?.path.join('.') || 'request';
   throw new ConnectorError({ code: 'HW_ERR_CONNECTOR_BAD_REQUEST', vendor, operation: `runAction ${String(request?.kind)}`, detail: `${field} ${issue?.message ?? 'is invalid'}`, hint: `supply ${field} in the action request` });
 }
+
+/** A query window must be two ISO-8601 times in order; anything else is the caller's mistake. */
+export function validateWindow(vendor: string, operation: string, window: { from: string; to: string }): void {
+  const from = Date.parse(window?.from);
+  const to = Date.parse(window?.to);
+  const bad = Number.isNaN(from) ? 'window.from' : Number.isNaN(to) ? 'window.to' : from > to ? 'window' : null;
+  if (bad) {
+    throw new ConnectorError({ code: 'HW_ERR_CONNECTOR_BAD_REQUEST', vendor, operation, detail: `${bad} is not a valid ISO-8601 time range (from ≤ to)`, hint: 'pass ISO-8601 times such as 2026-05-01T10:00:00Z' });
+  }
+}
