@@ -67,6 +67,7 @@ export interface DetectionRule {
   timestampOverride: string | undefined;
   investigationFields: string[];
   investigate: Investigate[];
+  osquery: Record<string, unknown>[];
   metadata: Record<string, unknown>;
 }
 
@@ -168,6 +169,7 @@ export function parseRule(text: string, file = '<rule>'): DetectionRule {
     timestampOverride: r.timestamp_override,
     investigationFields: r.investigation_fields?.field_names ?? [],
     investigate: data.transform?.investigate ?? [],
+    osquery: data.transform?.osquery ?? [],
     metadata,
   };
 }
@@ -204,15 +206,24 @@ export function renderInvestigate(inv: Investigate): string {
 }
 
 /**
- * The note as Kibana receives it: each `$investigate_N` (or `${investigate_N}`) replaced by the
- * N-th investigate transform, like detection-rules' build step (string.Template.safe_substitute:
+ * The note as Kibana receives it: each `$investigate_N` / `$osquery_N` (or `${...}`) replaced by the
+ * N-th transform of that kind, like detection-rules' build step (string.Template.safe_substitute:
  * unknown placeholders stay as written, `$$` is a literal `$`).
  */
-export function renderNote(rule: Pick<DetectionRule, 'note' | 'investigate'>): string | undefined {
+export function renderNote(
+  rule: Pick<DetectionRule, 'note' | 'investigate'> & { osquery?: Record<string, unknown>[] },
+): string | undefined {
   if (rule.note === undefined) return undefined;
-  return rule.note.replace(/\$(?:\$|investigate_(\d+)\b|\{investigate_(\d+)\})/g, (m, a?: string, b?: string) => {
+  const re = /\$(?:\$|(investigate|osquery)_(\d+)\b|\{(investigate|osquery)_(\d+)\})/g;
+  return rule.note.replace(re, (m, k1?: string, n1?: string, k2?: string, n2?: string) => {
     if (m === '$$') return '$';
-    const inv = rule.investigate[Number(a ?? b)];
-    return inv ? renderInvestigate(inv) : m;
+    const kind = k1 ?? k2;
+    const n = Number(n1 ?? n2);
+    if (kind === 'investigate') {
+      const inv = rule.investigate[n];
+      return inv ? renderInvestigate(inv) : m;
+    }
+    const os = rule.osquery?.[n];
+    return os ? `!{osquery${sortedJson(os)}}` : m;
   });
 }

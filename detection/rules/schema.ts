@@ -78,6 +78,8 @@ export const ruleFileSchema = z.looseObject({
   transform: z
     .looseObject({
       investigate: z.array(investigateSchema).optional(),
+      /** `[[transform.osquery]]`: kept as written (label, query, ecs_mapping...), rendered as `!{osquery...}`. */
+      osquery: z.array(z.looseObject({ label: nonEmpty, query: nonEmpty })).optional(),
     })
     .optional(),
 });

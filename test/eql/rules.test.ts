@@ -132,6 +132,17 @@ describe('the shipped target rule', () => {
   });
 });
 
+describe('osquery transforms', () => {
+  it('render as !{osquery...} in the note', () => {
+    const r = parseRule(
+      MINIMAL.replace('[rule]', '[rule]\nnote = "see $osquery_0 and $osquery_1"') +
+        '\n[[transform.osquery]]\nlabel = "Services"\nquery = "SELECT * FROM services"\n',
+    );
+    expect(r.osquery).toEqual([{ label: 'Services', query: 'SELECT * FROM services' }]);
+    expect(renderNote(r)).toBe('see !{osquery{"label":"Services","query":"SELECT * FROM services"}} and $osquery_1');
+  });
+});
+
 describe('version placement', () => {
   it('reads version from [rule] or from [metadata]', () => {
     expect(parseRule(MINIMAL.replace('[rule]', '[rule]\nversion = 7')).version).toBe(7);
