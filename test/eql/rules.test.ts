@@ -120,6 +120,14 @@ describe('the shipped target rule', () => {
     expect(renderNote(v318)).toBe(rendered);
   });
 
+  it("v317's guide is the seed's guide text (the seed is a rendered page: compare letters and digits only)", () => {
+    const seed = readFileSync(path.join(shared, 'seed/000_44f4c0983ec74fd5.txt'), 'utf8');
+    const seedGuide = between(seed, 'Investigation guide\nedit', 'Setup\nedit');
+    const bare = (t: string) => t.replace(/!\{investigate\{.*?\}\}(?=\s)/g, '').replace(/[^A-Za-z0-9]/g, '');
+    expect(bare(renderNote(v317) ?? '')).toBe(bare(seedGuide));
+    expect(v317.investigate).toEqual(v318.investigate);
+  });
+
   it('renders investigate blocks like detection-rules (sorted keys, compact JSON)', () => {
     const first = v318.investigate[0];
     if (!first) throw new Error('no investigate block');
