@@ -292,7 +292,7 @@ export class SentinelOneConnector implements Connector {
     if (status === (verb === 'disconnect' ? 'disconnected' : 'connected')) return { actionId, kind, state: 'done', vendor: VENDOR, detail: `networkStatus ${status}` };
     if (verb === 'disconnect') {
       // Activity 2010 = "failed to disconnect from network".
-      const acts = await this.http.request({ operation: 'getActionStatus', method: 'GET', url: `${API}/activities`, params: { agentIds: agentId, activityTypes: '2010', createdAt__gt: iso(requestedAt) } });
+      const acts = await this.http.request({ operation: 'getActionStatus', method: 'GET', url: `${API}/activities`, params: { agentIds: agentId, activityTypes: '2010', createdAt__gt: iso(requestedAt - 1) } });
       const failed = this.parse('getActionStatus', listSchema, acts.data).data[0];
       if (failed) return { actionId, kind, state: 'failed', vendor: VENDOR, detail: `SentinelOne: ${String(failed.primaryDescription ?? 'failed to disconnect from network')}` };
     }
