@@ -3,7 +3,7 @@
 // keyword field is a string), a multi-valued field gives one key per distinct non-null value and
 // several keys their cartesian product, and a null key drops the event unless the key is `?field`.
 import type { Expr } from './ast.js';
-import { getField } from '../fields.js';
+import { fieldValues } from './field-access.js';
 import { isDateType, resolveAlias, type MappingInfo } from './mapping.js';
 import { compareInstants, formatIso, parseDate, type Instant } from './timestamps.js';
 import type { EventRecord, IndexSet } from './index-set.js';
@@ -92,9 +92,8 @@ export function keyExtractor(
       const fallback = { path: resolveAlias(set.mapping, name), type: set.mapping.types.get(resolveAlias(set.mapping, name)), format: undefined };
       return (ev: EventRecord): unknown[] => {
         const how = perIndex.get(ev._index) ?? fallback;
-        const raw: unknown[] = [];
-        flatten(getField(ev.doc, how.path), raw);
-        return raw.map((v) => atomFor(v, how.type, how.format));
+        // ES flattens arrays of objects too (`{p: [{n: a}, {n: b}]}` gives p.n = [a, b]).
+        return fieldValues(ev.doc, how.path).map((v) => atomFor(v, how.type, how.format));
       };
     }
     const fn = evalExpr(part.expr);

@@ -1,8 +1,9 @@
 // Samples: unordered groups of events, one per stage, sharing the join key. As in
 // Elasticsearch, keys are visited in composite-aggregation order (ascending, null first); for each
-// key, samples are built from the stages' matching events in `_doc` order - the first stage
-// varying slowest - with no event used twice within one sample, up to `max_samples_per_key`.
-// Timestamps play no part.
+// key, each stage contributes its first `stages + max_samples_per_key - 1` matching events in
+// `_doc` order (what ES fetches per stage), and samples are built from those by backtracking - the
+// first stage varying slowest - with no event used twice within one sample, up to
+// `max_samples_per_key`. Timestamps play no part.
 import type { EventRecord } from './index-set.js';
 import { compareTuples, tupleId, type KeyTuple } from './keys.js';
 
@@ -28,6 +29,7 @@ export function matchSamples(
   limit: number,
 ): SampleMatch[] {
   if (stages.length === 0 || limit <= 0 || maxPerKey <= 0) return [];
+  const perStage = stages.length + maxPerKey - 1;
   const buckets = new Map<string, Bucket>();
   for (const ev of events) {
     for (let s = 0; s < stages.length; s++) {
@@ -37,7 +39,8 @@ export function matchSamples(
         const id = tupleId(key);
         let b = buckets.get(id);
         if (!b) buckets.set(id, (b = { key, hits: stages.map(() => []) }));
-        b.hits[s]!.push(ev);
+        const hits = b.hits[s]!;
+        if (hits.length < perStage) hits.push(ev);
       }
     }
   }

@@ -137,6 +137,12 @@ describe('sequences: the state machine', () => {
     ]);
   });
 
+  it('reads join keys through arrays of objects and flattened keys, as ES flattens them', () => {
+    const docs = [proc(1, 1, { user: [{ name: 'x' }, { name: 'y' }] }), proc(2, 2, { 'user.name': 'y' })];
+    const hits = run('sequence by user.name [process where id == 1] [process where id == 2]', events(docs));
+    expect(hits.sequences!.map((s) => s.join_keys)).toEqual([['y']]);
+  });
+
   it('excludes events with a null join key unless the key is ?optional', () => {
     const docs = [proc(1, 1), proc(2, 2, { k: null }), proc(3, 3, { k: [] }), proc(4, 4, { k: [null] })];
     const idx = events(docs, { properties: { k: { type: 'keyword' } } });
