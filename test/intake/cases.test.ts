@@ -99,15 +99,24 @@ describe('dedup', () => {
     expect((await post(otherTime)).results[0]!.status).toBe('queued');
   });
 
-  it('an alert admitted but never queued (crash between the two) is queued on redelivery', async () => {
+  it('an alert admitted but never queued (crash between the two) gets its job on redelivery', async () => {
     const raw = nestedAlert({ hostId: 'host-crash' });
     const alert = parseAlert(raw);
     const admitted = await app.hivewatch.cases.admit(alert, QUEUE_NAMES.alerts, alertJobId(alert.id));
     expect(await app.hivewatch.queues.alerts.getJob(alertJobId(alert.id))).toBeUndefined();
     const res = (await post(raw)).results[0]!;
-    expect(res).toMatchObject({ status: 'queued', caseId: admitted.caseId });
-    expect(await app.hivewatch.queues.alerts.getJob(alertJobId(alert.id))).toBeDefined();
+    expect(res).toMatchObject({ status: 'duplicate', caseId: admitted.caseId });
+    const job = await app.hivewatch.queues.alerts.getJob(alertJobId(alert.id));
+    expect(job?.data.caseId).toBe(admitted.caseId);
+    // Once the worker processed it, the alert is marked and later copies add nothing.
+    await until(async () => (await app.hivewatch.queues.alerts.getJob(alertJobId(alert.id)))?.finishedOn ?? 0, (v) => v > 0);
+    const finished = (await app.hivewatch.queues.alerts.getJob(alertJobId(alert.id)))!;
+    expect(await finished.getState()).toBe('completed');
+    const [, queuedFlag] = await redis.hmget(app.hivewatch.cases.keys.alert(alert.id), 'case', 'queued');
+    expect(queuedFlag).toBe('1');
+    await finished.remove(); // retention passed
     expect((await post(raw)).results[0]!.status).toBe('duplicate');
+    expect(await app.hivewatch.queues.alerts.getJob(alertJobId(alert.id))).toBeUndefined();
   });
 });
 

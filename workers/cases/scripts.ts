@@ -6,7 +6,7 @@
  * KEYS: 1 alert dedup key, 2 group key (or a dummy when there is no parent process).
  * ARGV: base, newCaseId, nowMs, windowMs, retentionMs, alertId, hostId, hostName, userId, userName,
  *       originalTime, parentKey, jobField.
- * Returns {outcome, caseId, queued}: outcome created | joined | duplicate; queued "1" once the intake job is in.
+ * Returns {outcome, caseId, queued}: outcome created | joined | duplicate; queued "1" once the intake job was processed.
  */
 export const ADMIT_ALERT = `
 local base = ARGV[1]

@@ -46,7 +46,7 @@ export type AdmitOutcome = 'created' | 'joined' | 'duplicate';
 export interface AdmitResult {
   outcome: AdmitOutcome;
   caseId: string;
-  /** For a duplicate: true once its intake job was added. False means a crash came between admission and queueing; re-add it. */
+  /** For a duplicate: true once its intake job was processed. False: re-add the job under its fixed id (a no-op if it exists). */
   queued: boolean;
 }
 
@@ -161,7 +161,7 @@ export class CaseStore {
     return result!;
   }
 
-  /** Records that the intake jobs of these alerts are in the queue (see AdmitResult.queued). */
+  /** Records that the intake jobs of these alerts were processed (see AdmitResult.queued). */
   async markQueued(alertIds: string[]): Promise<void> {
     if (alertIds.length === 0) return;
     const pipeline = this.redis.pipeline();

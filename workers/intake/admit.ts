@@ -73,9 +73,10 @@ export async function admitItems(items: BodyItem[], source: string, deps: Intake
     const toQueue: { name: string; data: AlertJobData; opts: { jobId: string } }[] = [];
     admissions.forEach((admission, i) => {
       const { slot, alert } = accepted[i]!;
-      // A duplicate whose job never made it in (crash between admission and addBulk) is queued again.
-      const queue = admission.outcome !== 'duplicate' || !admission.queued;
-      if (queue) {
+      // A duplicate not yet marked processed is added again under its fixed job id: a no-op while its job
+      // exists, a recovery when a crash came between admission and addBulk.
+      const isNew = admission.outcome !== 'duplicate';
+      if (isNew || !admission.queued) {
         toQueue.push({
           name: 'alert',
           data: { alert, caseId: admission.caseId, admission: admission.outcome, receivedAt, source },
@@ -84,16 +85,14 @@ export async function admitItems(items: BodyItem[], source: string, deps: Intake
       }
       results[slot] = {
         index: items[slot]!.index,
-        status: queue ? 'queued' : 'duplicate',
+        status: isNew ? 'queued' : 'duplicate',
         alertId: alert.id,
         caseId: admission.caseId,
         case: caseLink(admission.caseId),
       };
     });
-    if (toQueue.length > 0) {
-      await deps.alertsQueue.addBulk(toQueue);
-      await deps.cases.markQueued(toQueue.map((job) => job.data.alert.id));
-    }
+    // The intake worker marks each alert processed (CaseStore.markQueued): one round trip less here.
+    if (toQueue.length > 0) await deps.alertsQueue.addBulk(toQueue);
   }
 
   // In-body repeats point at the case their first copy got.

@@ -32,6 +32,8 @@ export function createIntakeProcessor(deps: IntakeProcessorDeps) {
     if (!record) {
       throw new CaseMissingError(`HW_ERR_CASE_MISSING: case ${caseId} of alert ${alert.id} is gone (case retention?); the alert cannot be triaged`);
     }
+    // From here on a redelivered duplicate is not re-added (admit.ts); the job exists until retention.
+    await deps.cases.markQueued([alert.id]);
     await deps.audit?.append({
       type: 'alert.received',
       caseId,
