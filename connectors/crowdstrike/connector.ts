@@ -345,13 +345,16 @@ export class CrowdStrikeConnector implements Connector {
       selfId = found.events[0] ? getString(found.events[0], 'process.entity_id') : undefined;
       if (!selfId) return { ...found, events: [], note: join(found.note, `the process was not found by pid, so its ${category} events are unknown`) };
     }
+    // the coverage probe runs alongside the children lookup, so an empty answer costs no extra round trip
+    const probe = this.hostSends(operation, category, proc.hostId, window);
+    probe.catch(() => undefined);
     const children = await this.events(operation, 'process', proc.hostId, [eq('ParentProcessId', selfId)], window, false);
     const ids = [selfId, ...children.events.map((e) => getString(e, 'process.entity_id')).filter((x): x is string => !!x)];
-    return this.events(operation, category, proc.hostId, [inList('ContextProcessId', [...new Set(ids)])], window);
+    return this.events(operation, category, proc.hostId, [inList('ContextProcessId', [...new Set(ids)])], window, probe);
   }
 
   /** One NG-SIEM query; coverage `none` when event search is unavailable or the host sends no such events. */
-  private async events(operation: string, category: CsCategory, aid: string, clauses: string[], window: TimeWindow, probe = true): Promise<QueryResult> {
+  private async events(operation: string, category: CsCategory, aid: string, clauses: string[], window: TimeWindow, probe: boolean | Promise<boolean> = true): Promise<QueryResult> {
     const query = cql(category, aid, clauses, this.o.queryLimit);
     const run = await this.runJob(operation, query, window);
     if (run === 'unavailable') {
@@ -359,14 +362,19 @@ export class CrowdStrikeConnector implements Connector {
     }
     const events = run.map(eventToEcs);
     if (events.length >= this.o.queryLimit) return { events, coverage: 'partial', query, window, note: `stopped at ${this.o.queryLimit} events; narrow the window` };
-    if (events.length === 0 && probe) {
-      const wide = { from: iso(Date.parse(window.from) - COVERAGE_SLACK_MS), to: iso(Date.parse(window.to) + COVERAGE_SLACK_MS) };
-      const any = await this.runJob(`${operation} coverage probe`, cql(category, aid, [], 1), wide);
-      if (any !== 'unavailable' && any.length === 0) {
+    if (events.length === 0 && probe !== false) {
+      if (!(await (probe === true ? this.hostSends(operation, category, aid, window) : probe))) {
         return { events, coverage: 'none', query, window, note: `sensor ${aid} sent no ${category} events within 1 h of the window; this telemetry is not collected for the host` };
       }
     }
     return { events, coverage: 'full', query, window };
+  }
+
+  /** Whether the sensor sent any event of the category within an hour either side of the window. */
+  private async hostSends(operation: string, category: CsCategory, aid: string, window: TimeWindow): Promise<boolean> {
+    const wide = { from: iso(Date.parse(window.from) - COVERAGE_SLACK_MS), to: iso(Date.parse(window.to) + COVERAGE_SLACK_MS) };
+    const any = await this.runJob(`${operation} coverage probe`, cql(category, aid, [], 1), wide);
+    return any === 'unavailable' || any.length > 0;
   }
 
   /** Creates a query job, polls it to done within the deadline, deletes it. Restarts once if it expired. */

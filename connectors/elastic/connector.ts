@@ -317,29 +317,34 @@ export class ElasticConnector implements Connector {
     return { from: iso(Math.max(Date.parse(window.from), start - this.pidWindowMs)), to: iso(Math.min(Date.parse(window.to), start + this.pidWindowMs)) };
   }
 
-  private async childrenOf(operation: string, parent: ProcessRef, window: TimeWindow): Promise<QueryResult> {
-    if (parent.entityId) return this.searchEvents(operation, 'process', [term('process.parent.entity_id', parent.entityId), processStart()], window, parent.hostId);
+  private async childrenOf(operation: string, parent: ProcessRef, window: TimeWindow, probe = true): Promise<QueryResult> {
+    const hostId = probe ? parent.hostId : undefined;
+    if (parent.entityId) return this.searchEvents(operation, 'process', [term('process.parent.entity_id', parent.entityId), processStart()], window, hostId);
     const pid = this.requirePid(operation, parent);
     // children start after the parent: never before its start time, so a reused pid is not matched
     const scoped = parent.startTime ? { from: iso(Math.max(Date.parse(window.from), Date.parse(parent.startTime))), to: window.to } : window;
-    const res = await this.searchEvents(operation, 'process', [term('host.id', parent.hostId), term('process.parent.pid', pid), processStart()], scoped, parent.hostId);
+    const res = await this.searchEvents(operation, 'process', [term('host.id', parent.hostId), term('process.parent.pid', pid), processStart()], scoped, hostId);
     return { ...res, note: joinNotes(res.note, 'matched by host.id + process.parent.pid inside the window (the source has no entity ids)') };
   }
 
   private async eventsOfTree(operation: string, category: Category, proc: ProcessRef, window: TimeWindow): Promise<QueryResult> {
-    const children = await this.childrenOf(operation, proc, window);
+    const searchWindow = proc.entityId ? window : this.pinWindow(proc, window);
+    // the coverage probe runs alongside the children lookup, so an empty answer costs no extra round trip
+    const probe = this.hostSends(operation, category, proc.hostId, searchWindow);
+    probe.catch(() => undefined);
+    const children = await this.childrenOf(operation, proc, window, false);
     if (proc.entityId) {
       const ids = [proc.entityId, ...children.events.map((e) => getString(e, 'process.entity_id')).filter((x): x is string => !!x)];
-      return this.searchEvents(operation, category, [terms('process.entity_id', [...new Set(ids)])], window, proc.hostId);
+      return this.searchEvents(operation, category, [terms('process.entity_id', [...new Set(ids)])], searchWindow, proc.hostId, { probe });
     }
     const pid = this.requirePid(operation, proc);
     const pids = [pid, ...children.events.map((e) => Number(getField(e, 'process.pid'))).filter((n) => Number.isFinite(n))];
-    const res = await this.searchEvents(operation, category, [term('host.id', proc.hostId), terms('process.pid', [...new Set(pids)])], this.pinWindow({ ...proc, startTime: proc.startTime }, window), proc.hostId);
+    const res = await this.searchEvents(operation, category, [term('host.id', proc.hostId), terms('process.pid', [...new Set(pids)])], searchWindow, proc.hostId, { probe });
     return { ...res, note: joinNotes(res.note, 'matched by host.id + process.pid near the start time (the source has no entity ids)') };
   }
 
   /** Searches one category's indices with search_after paging, then decides coverage. */
-  private async searchEvents(operation: string, category: Category, filters: Filter[], window: TimeWindow, hostId: string | undefined, opts: { desc?: boolean; limit?: number } = {}): Promise<QueryResult> {
+  private async searchEvents(operation: string, category: Category, filters: Filter[], window: TimeWindow, hostId: string | undefined, opts: { desc?: boolean; limit?: number; probe?: Promise<boolean> } = {}): Promise<QueryResult> {
     const indexExpr = this.indices[category].join(',');
     const query = { bool: { filter: [...filters, categoryFilter(category), range(window)] } };
     const order = opts.desc ? 'desc' : 'asc';
@@ -367,7 +372,7 @@ export class ElasticConnector implements Connector {
       const why = [stats.failed > 0 ? `${stats.failed} shard(s) failed` : '', stats.timedOut ? 'the search timed out' : '', collected.truncated ? `stopped after ${collected.pages} pages` : ''].filter(Boolean).join(', ');
       return { events, coverage: 'partial', query: text, window, note: `${why}; results may be incomplete, re-run the query later` };
     }
-    if (events.length === 0 && hostId && !(await this.hostSends(operation, category, hostId, window))) {
+    if (events.length === 0 && hostId && !(await (opts.probe ?? this.hostSends(operation, category, hostId, window)))) {
       return { events, coverage: 'none', query: text, window, note: `host ${hostId} sent no ${category} events within 1 h of the window; it does not ship this telemetry (check its integration/policy)` };
     }
     return { events, coverage: 'full', query: text, window };
