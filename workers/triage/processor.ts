@@ -1,9 +1,128 @@
-import type { Job } from 'bullmq';
+// The `triage` queue processor: runs the hive-dump playbook for a case's first alert, writes what it asked and
+// decided to the audit trail, stores the report with the case (GET /v1/cases/:id returns it) and hands the
+// plan to the response stage. A retried job whose report is already stored does not triage again: it only
+// re-proposes the stored plan (the response stage's proposal is idempotent).
+//
+// Settings beyond `config.connector` (read from the environment until the config grows a triage section):
+//   HIVEWATCH_RULE_VERSION     317 | 318 (default 318)
+//   HIVEWATCH_WORKFLOWS_FILE   recognised workflows (default: the replay dataset's workflows.json, if any)
+//   HIVEWATCH_ASSETS_FILE      asset inventory (default: the replay dataset's assets.json)
+import { join } from 'node:path';
+import type { Job, Processor } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { FileAssetInventory } from '../../connectors/assets/index.js';
+import { parseConnectorConfig } from '../../connectors/config.js';
+import { createConnector } from '../../connectors/registry.js';
+import type { AssetInventory, Connector } from '../../connectors/types.js';
+import { runHiveDumpPlaybook, type PlaybookOptions, type QueryRecord } from '../../playbooks/hive-dump/playbook.js';
+import type { TriageReport } from '../../playbooks/hive-dump/report.js';
+import { loadHiveDumpRule, DEFAULT_RULE_VERSION } from '../../playbooks/hive-dump/rule.js';
+import type { RuleMatcher } from '../../playbooks/hive-dump/verify.js';
+import { loadWorkflows, type Workflow } from '../../playbooks/hive-dump/workflows.js';
+import { RedisAuditLog } from '../audit/redis-log.js';
+import type { AuditSink } from '../audit/types.js';
+import { CaseStore } from '../cases/store.js';
+import { loadConfig, type HivewatchConfig } from '../config.js';
+import { createRedis, waitReady } from '../redis.js';
+import { proposePlan } from '../response/propose.js';
 import type { TriageJobData } from './job.js';
 
-// Placeholder processor for the `triage` queue until the playbook issue fills it in:
-// it runs the hive-dump playbook, stores the report with the case, writes audit entries
-// and hands the plan to the response stage (workers/response/propose.ts).
-export async function processTriage(job: Job<TriageJobData>): Promise<{ caseId: string }> {
-  return { caseId: job.data.caseId };
+export interface TriageDeps {
+  connector: Connector;
+  assets: AssetInventory;
+  rule: RuleMatcher;
+  workflows: Workflow[];
+  cases: Pick<CaseStore, 'saveReport' | 'getReport'>;
+  audit?: AuditSink;
+  /** The response hand-off; default workers/response/propose.ts. */
+  propose?: (caseId: string, report: TriageReport) => Promise<void>;
+  playbook?: PlaybookOptions;
+}
+
+export interface TriageJobResult {
+  caseId: string;
+  disposition: TriageReport['disposition'];
+  score: number;
+  /** True when a stored report was reused (a retried job). */
+  reused: boolean;
+}
+
+const ACTOR = { id: 'hivewatch-triage', role: 'system' };
+
+/** The audit entries of one triage: what was asked (ids, counts, digests; never event bodies), decided and proposed. */
+export function auditEntriesOf(caseId: string, report: TriageReport) {
+  const queries = (report.queries as QueryRecord[] | undefined) ?? [];
+  return [
+    { type: 'triage.verification', caseId, actor: ACTOR, data: { alertId: report.alertId, ruleVersion: report.ruleVersion, verified: report.verification.verified, reason: report.verification.reason, drift: report.verification.drift ?? null } },
+    ...queries.map((q) => ({ type: 'triage.query', caseId, actor: ACTOR, data: { alertId: report.alertId, name: q.name, query: q.query, coverage: q.coverage, events: q.events, window: q.window, digest: q.digest } })),
+    {
+      type: 'triage.score',
+      caseId,
+      actor: ACTOR,
+      data: { alertId: report.alertId, score: report.score, disposition: report.disposition, reason: report.dispositionReason ?? null, factors: report.factors.map((f) => ({ id: f.id, weight: f.weight, events: f.evidence.reduce((n, e) => n + e.eventIds.length, 0) })), unresolved: report.unresolved.length },
+    },
+    { type: 'triage.plan', caseId, actor: ACTOR, data: { alertId: report.alertId, evidenceVersion: report.evidenceVersion, steps: report.plan.map((s) => ({ action: s.action, target: s.target, reversible: s.reversible, requiresApproval: s.requiresApproval })) } },
+  ];
+}
+
+export function createTriageProcessor(deps: TriageDeps): Processor<TriageJobData, TriageJobResult> {
+  const propose = deps.propose ?? ((caseId: string, report: TriageReport) => proposePlan(caseId, report));
+  return async function processTriage(job: Job<TriageJobData>): Promise<TriageJobResult> {
+    const { caseId, alert } = job.data;
+    const stored = await deps.cases.getReport(caseId);
+    if (stored && stored.alertId === alert.id) {
+      await job.log?.(`report already stored (${stored.disposition}); re-proposing its plan only`);
+      await propose(caseId, stored);
+      return { caseId, disposition: stored.disposition, score: stored.score, reused: true };
+    }
+    const report = await runHiveDumpPlaybook(alert, {
+      connector: deps.connector,
+      assets: deps.assets,
+      rule: deps.rule,
+      workflows: deps.workflows,
+      ...(deps.playbook ? { options: deps.playbook } : {}),
+    });
+    report.caseId = caseId;
+    for (const step of report.plan) if (step.action === 'preserve_evidence' && step.target === report.alertId) step.target = caseId;
+    for (const entry of auditEntriesOf(caseId, report)) await deps.audit?.append(entry);
+    await deps.cases.saveReport(caseId, report);
+    await job.log?.(`triaged: ${report.disposition} (score ${report.score}), ${report.plan.length} step(s) proposed`);
+    await propose(caseId, report);
+    return { caseId, disposition: report.disposition, score: report.score, reused: false };
+  };
+}
+
+/** Builds the processor's dependencies from the config: the connector through the registry, assets, rule, workflows. */
+export async function triageDepsFromConfig(config: HivewatchConfig, redis: Redis, env: NodeJS.ProcessEnv = process.env): Promise<TriageDeps> {
+  if (config.connector === undefined) {
+    throw Object.assign(new Error('HW_ERR_CONNECTOR_UNSET: no connector configured; set connector.kind (replay, elastic, crowdstrike, defender, sentinelone) in the config file'), { code: 'HW_ERR_CONNECTOR_UNSET' });
+  }
+  const connectorConfig = parseConnectorConfig(config.connector);
+  const connector = await createConnector(connectorConfig, { redis, redisPrefix: config.redis.prefix });
+  const datasetDir = connectorConfig.kind === 'replay' ? connectorConfig.datasetDir : undefined;
+  const assetsFile = env.HIVEWATCH_ASSETS_FILE;
+  const own = (connector as Connector & { assets?: AssetInventory }).assets;
+  const assets: AssetInventory = assetsFile ? new FileAssetInventory(assetsFile) : own ?? { getAsset: async () => null };
+  const workflowsFile = env.HIVEWATCH_WORKFLOWS_FILE ?? (datasetDir ? join(datasetDir, 'workflows.json') : undefined);
+  const workflows = workflowsFile ? await loadWorkflows(workflowsFile) : [];
+  const rule = loadHiveDumpRule(env.HIVEWATCH_RULE_VERSION ?? DEFAULT_RULE_VERSION);
+  const cases = new CaseStore(redis, { prefix: config.redis.prefix, ...config.cases });
+  const audit = new RedisAuditLog({ redis, prefix: `${config.redis.prefix}:`, deployment: 'main' });
+  return { connector, assets, rule, workflows, cases, audit };
+}
+
+let fromConfig: Promise<Processor<TriageJobData, TriageJobResult>> | null = null;
+
+/** The default processor `hivewatch worker` runs: builds its dependencies from the config on the first job. */
+export async function processTriage(job: Job<TriageJobData>): Promise<TriageJobResult> {
+  fromConfig ??= (async () => {
+    const config = loadConfig();
+    const redis = createRedis(config.redis.url, 'producer', 'hivewatch-triage');
+    await waitReady(redis);
+    return createTriageProcessor(await triageDepsFromConfig(config, redis));
+  })();
+  fromConfig.catch(() => {
+    fromConfig = null; // a bad config or an unreachable Redis is retried by the next job, not cached
+  });
+  return (await fromConfig)(job);
 }
