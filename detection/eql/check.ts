@@ -12,21 +12,35 @@
 //   - pipes: `head`/`tail` take one non-negative integer, `filter` one condition.
 // Errors are EqlSemanticError (code HW_ERR_EQL_SEMANTIC) at the node's position when known.
 import type { Expr, EventFilter, Pipe, Query, Stage } from './ast.js';
-import { EqlSemanticError, runsSpans, spanOf } from './errors.js';
+import { EqlSemanticError, spansOf, type ParseSpans } from './errors.js';
 import { argSpec, lookupFunction } from './functions.js';
 import { printExpr } from './printer.js';
 
 type Ty = 'boolean' | 'number' | 'string' | 'null' | 'unknown';
 
+// The positions of the AST being checked (checking is synchronous, so one slot is enough).
+let current: ParseSpans | undefined;
+
 function fail(reason: string, node: object | undefined, fallback?: object): never {
-  const span = (node && spanOf(node)) ?? (fallback && spanOf(fallback));
+  const span = (node && current?.nodes.get(node)) ?? (fallback && current?.nodes.get(fallback));
   throw new EqlSemanticError(reason, span?.line ?? 1, span?.column ?? 1);
 }
 
 /** Fails at the `with runs=N` of a stage when it was written, else at the stage. */
 function failRuns(reason: string, st: Stage): never {
-  const span = runsSpans.get(st.filter) ?? spanOf(st);
+  const span = current?.runs.get(st.filter) ?? current?.nodes.get(st);
   throw new EqlSemanticError(reason, span?.line ?? 1, span?.column ?? 1);
+}
+
+/** Runs `fn` with the positions recorded for `root` (if the parser made it). */
+function withSpans(root: object, fn: () => void): void {
+  const saved = current;
+  current = spansOf(root);
+  try {
+    fn();
+  } finally {
+    current = saved;
+  }
 }
 
 /** Whether an expression reads a field anywhere inside. */
@@ -159,26 +173,25 @@ function checkCall(e: Extract<Expr, { type: 'call' }>): void {
   });
 }
 
-/** Check one expression used as a value (not necessarily a condition). */
-export function checkExpr(e: Expr): void {
+function checkNode(e: Expr): void {
   switch (e.type) {
     case 'literal':
     case 'field':
       return;
     case 'not':
       requireBoolean(e.expr, 'the operand of [not]');
-      checkExpr(e.expr);
+      checkNode(e.expr);
       return;
     case 'and':
     case 'or':
       requireBoolean(e.left, `the left side of [${e.type}]`);
       requireBoolean(e.right, `the right side of [${e.type}]`);
-      checkExpr(e.left);
-      checkExpr(e.right);
+      checkNode(e.left);
+      checkNode(e.right);
       return;
     case 'compare': {
-      checkExpr(e.left);
-      checkExpr(e.right);
+      checkNode(e.left);
+      checkNode(e.right);
       const lt = typeOf(e.left);
       const rt = typeOf(e.right);
       if (known(lt) && known(rt) && lt !== rt) {
@@ -198,9 +211,9 @@ export function checkExpr(e: Expr): void {
       return;
     }
     case 'in':
-      checkExpr(e.expr);
+      checkNode(e.expr);
       for (const v of e.values) {
-        checkExpr(v);
+        checkNode(v);
         if (hasRequiredField(v)) {
           fail(
             `Comparisons against fields are not (currently) supported; offender [${printExpr(v)}] in [${printExpr(e)}]`,
@@ -211,7 +224,7 @@ export function checkExpr(e: Expr): void {
       }
       return;
     case 'match': {
-      checkExpr(e.expr);
+      checkNode(e.expr);
       const t = typeOf(e.expr);
       if (t === 'number' || t === 'boolean') {
         const op = e.op === ':' ? ':' : e.op + (e.insensitive ? '~' : '');
@@ -226,8 +239,8 @@ export function checkExpr(e: Expr): void {
       return;
     }
     case 'arith':
-      checkExpr(e.left);
-      checkExpr(e.right);
+      checkNode(e.left);
+      checkNode(e.right);
       for (const side of [e.left, e.right]) {
         const t = typeOf(side);
         if (t === 'string' || t === 'boolean') {
@@ -236,13 +249,13 @@ export function checkExpr(e: Expr): void {
       }
       return;
     case 'negate': {
-      checkExpr(e.expr);
+      checkNode(e.expr);
       const t = typeOf(e.expr);
       if (t === 'string' || t === 'boolean') fail(`unary [-] needs a number, found ${describeTy(t)}`, e);
       return;
     }
     case 'call':
-      e.args.forEach(checkExpr);
+      e.args.forEach(checkNode);
       checkCall(e);
       return;
   }
@@ -250,7 +263,7 @@ export function checkExpr(e: Expr): void {
 
 function checkCondition(f: EventFilter): void {
   requireBoolean(f.condition, 'the condition after [where]');
-  checkExpr(f.condition);
+  checkNode(f.condition);
 }
 
 function checkKeys(keys: Expr[]): void {
@@ -302,11 +315,20 @@ function checkPipe(p: Pipe): void {
   if (p.args.length !== 1) fail(`Pipe [${p.name}] expects exactly one argument but found [${p.args.length}]`, p);
   const cond = p.args[0] as Expr;
   requireBoolean(cond, 'the argument of [filter]');
-  checkExpr(cond);
+  checkNode(cond);
+}
+
+/** Check one expression used as a value (not necessarily a condition); throws EqlSemanticError. */
+export function checkExpr(e: Expr): void {
+  withSpans(e, () => checkNode(e));
 }
 
 /** Throws EqlSemanticError when Elasticsearch would reject the (syntactically valid) query. */
 export function checkQuery(q: Query): void {
+  withSpans(q, () => checkQueryNode(q));
+}
+
+function checkQueryNode(q: Query): void {
   switch (q.type) {
     case 'event_query':
       checkCondition(q.filter);

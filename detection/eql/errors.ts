@@ -40,15 +40,29 @@ export class EqlSemanticError extends EqlError {
   }
 }
 
-/**
- * Where parsed nodes started, kept beside the AST (not in it) so that ASTs stay plain data and
- * compare deep-equal however they were written. The parser fills it; the checker reads it.
- */
-export const spans = new WeakMap<object, Span>();
-/** Where `with runs=N` was written, keyed by the stage's filter. */
-export const runsSpans = new WeakMap<object, Span>();
+/** Where the nodes of one parse started: node -> position, plus where each `with runs=N` was written. */
+export interface ParseSpans {
+  nodes: Map<object, Span>;
+  /** Keyed by the stage's filter. */
+  runs: Map<object, Span>;
+}
 
-/** Where a node produced by the parser started (1-based), if known. */
-export function spanOf(node: object): Span | undefined {
-  return spans.get(node);
+/**
+ * Positions live beside the AST (not in it), so that ASTs stay plain data and compare deep-equal
+ * however they were written. One entry per parse, keyed by its root (the Query, or the Expr of
+ * parseExpression): a per-parse Map is much cheaper than a WeakMap entry per node.
+ */
+const byRoot = new WeakMap<object, ParseSpans>();
+
+export function recordSpans(root: object, spans: ParseSpans): void {
+  byRoot.set(root, spans);
+}
+
+export function spansOf(root: object): ParseSpans | undefined {
+  return byRoot.get(root);
+}
+
+/** Where `node`, part of the AST whose root is `root`, started (1-based), if the parser made it. */
+export function spanOf(root: object, node: object): Span | undefined {
+  return byRoot.get(root)?.nodes.get(node);
 }

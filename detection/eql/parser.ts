@@ -9,8 +9,9 @@
 //                          both EqlError with `code`, `line`, `column`.
 //   parseQueryUnchecked    syntax only (the printer's round-trip tests use it).
 //   parseExpression(src)   one expression, syntax only (checkExpr checks it).
-//   spanOf(node)           the line/column where a node started, for messages (kept in a side
-//                          table so that ASTs stay plain data and compare deep-equal).
+//   spanOf(root, node)     the line/column where a node of the AST rooted at `root` started, for
+//                          messages (kept beside the AST so that ASTs stay plain data and compare
+//                          deep-equal).
 // Unary plus disappears (`+x` is `x`, as in ES); unary minus stays a `negate` node (not folded).
 // Function names are stored in their canonical spelling (see functions.ts).
 import type {
@@ -23,7 +24,7 @@ import type {
   Stage,
   TimeSpan,
 } from './ast.js';
-import { EqlSemanticError, EqlSyntaxError, runsSpans, spans } from './errors.js';
+import { EqlSemanticError, EqlSyntaxError, recordSpans, type ParseSpans } from './errors.js';
 export { spanOf } from './errors.js';
 import { lookupFunction } from './functions.js';
 import { KEYWORDS, tokenize, type Token } from './lexer.js';
@@ -49,6 +50,7 @@ function describe(t: Token): string {
 class Parser {
   private readonly toks: Token[];
   private pos = 0;
+  readonly spans: ParseSpans = { nodes: new Map(), runs: new Map() };
 
   constructor(src: string) {
     this.toks = tokenize(src);
@@ -103,7 +105,7 @@ class Parser {
   }
 
   private mark<T extends object>(node: T, t: Token): T {
-    spans.set(node, { line: t.line, column: t.column });
+    this.spans.nodes.set(node, { line: t.line, column: t.column });
     return node;
   }
 
@@ -256,7 +258,7 @@ class Parser {
       if (num.kind !== 'int') this.fail('an integer number of runs');
       this.next();
       runs = Number(num.text);
-      runsSpans.set(filter, { line: num.line, column: num.column });
+      this.spans.runs.set(filter, { line: num.line, column: num.column });
     }
     return this.mark({ filter, by, runs, missing }, open);
   }
@@ -515,7 +517,10 @@ class Parser {
 
 /** Parse a query without the semantic checks. */
 export function parseQueryUnchecked(source: string): Query {
-  return new Parser(source).statement();
+  const p = new Parser(source);
+  const q = p.statement();
+  recordSpans(q, p.spans);
+  return q;
 }
 
 /** Parse and check a query the way Elasticsearch would accept it; throws EqlError. */
@@ -530,6 +535,7 @@ export function parseExpression(source: string): Expr {
   const p = new Parser(source);
   const e = p.expression();
   p.expectEof();
+  recordSpans(e, p.spans);
   return e;
 }
 

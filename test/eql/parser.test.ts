@@ -429,8 +429,9 @@ describe('spans', () => {
     const q: Query = parseQuery('process where\n  a == 1');
     if (q.type !== 'event_query') throw new Error('event query expected');
     const cond = q.filter.condition as Expr & { type: 'compare' };
-    expect(spanOf(cond)).toEqual({ line: 2, column: 5 });
-    expect(spanOf(cond.left)).toEqual({ line: 2, column: 3 });
+    expect(spanOf(q, cond)).toEqual({ line: 2, column: 5 });
+    expect(spanOf(q, cond.left)).toEqual({ line: 2, column: 3 });
+    expect(spanOf(parseQuery('any where true'), cond)).toBeUndefined();
     expect(Object.keys(cond).sort()).toEqual(['left', 'op', 'right', 'type']);
   });
 
