@@ -141,9 +141,41 @@ export const replayConfigSchema = z.object({
   stateDir: z.string().min(1).optional(),
 });
 
-// Slots owned by the Defender / SentinelOne engineer: replace each loose object with its real schema.
-export const defenderConfigSchema = z.looseObject({ kind: z.literal('defender') });
-export const sentinelOneConfigSchema = z.looseObject({ kind: z.literal('sentinelone') });
+export const defenderConfigSchema = z.object({
+  kind: z.literal('defender'),
+  tenantId: z.string().min(1),
+  clientId: z.string().min(1),
+  /** Default env: HW_DEFENDER_CLIENT_SECRET / _FILE. */
+  clientSecret: secretSourceSchema.optional(),
+  mdeBaseUrl: url.default('https://api.security.microsoft.com'),
+  graphBaseUrl: url.default('https://graph.microsoft.com'),
+  loginBaseUrl: url.default('https://login.microsoftonline.com'),
+  /** Advanced Hunting through MDE (`/api/advancedqueries/run`) or Graph (`runHuntingQuery`). */
+  hunting: z.enum(['mde', 'graph']).default('mde'),
+  isolationType: z.enum(['Full', 'Selective']).default('Full'),
+  /** A Live Response library script that stops the pid it is given; without it kill_process is unsupported. */
+  killScriptName: z.string().min(1).optional(),
+  pidToleranceMs: positiveInt.default(1_000),
+  http: httpTuningSchema,
+  keyStore: keyStoreSchema,
+});
+
+export const sentinelOneConfigSchema = z.object({
+  kind: z.literal('sentinelone'),
+  /** `https://<tenant>.sentinelone.net`. */
+  baseUrl: url,
+  /** Default env: HW_SENTINELONE_API_TOKEN / _FILE. */
+  apiToken: secretSourceSchema.optional(),
+  /** Deep Visibility allows one init-query a minute per token. */
+  dvInitIntervalMs: positiveInt.default(60_000),
+  dvPollMs: positiveInt.default(1_000),
+  dvDeadlineMs: positiveInt.default(120_000),
+  dvMaxEvents: positiveInt.default(20_000),
+  ancestryLookbackMs: positiveInt.default(86_400_000),
+  pidToleranceMs: positiveInt.default(1_000),
+  http: httpTuningSchema,
+  keyStore: keyStoreSchema,
+});
 
 export const connectorConfigSchema = z.discriminatedUnion('kind', [
   replayConfigSchema,
@@ -158,6 +190,8 @@ export type ConnectorConfigInput = z.input<typeof connectorConfigSchema>;
 export type ElasticConfig = z.infer<typeof elasticConfigSchema>;
 export type CrowdStrikeConfig = z.infer<typeof crowdstrikeConfigSchema>;
 export type ReplayConfig = z.infer<typeof replayConfigSchema>;
+export type DefenderConfig = z.infer<typeof defenderConfigSchema>;
+export type SentinelOneConfig = z.infer<typeof sentinelOneConfigSchema>;
 export type HttpTuning = z.infer<typeof httpTuningSchema>;
 export type KeyStoreConfig = z.infer<typeof keyStoreSchema>;
 

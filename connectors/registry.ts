@@ -7,10 +7,10 @@ import { parseConnectorConfig, resolveSecret, type ConnectorConfig, type KeyStor
 import { CrowdStrikeConnector } from './crowdstrike/index.js';
 import { DefenderConnector } from './defender/index.js';
 import { ElasticConnector } from './elastic/index.js';
-import { ConnectorError } from './http/errors.js';
 import { FileKeyStore, MemoryKeyStore, RedisKeyStore, type ActionKeyStore } from './http/keystore.js';
 import type { Clock } from './http/clock.js';
 import { ReplayConnector } from './replay/index.js';
+import { SentinelOneConnector } from './sentinelone/index.js';
 import type { Connector } from './types.js';
 
 export interface ConnectorDeps {
@@ -68,30 +68,23 @@ export async function createConnector(raw: ConnectorConfig | unknown, deps: Conn
         logger: deps.logger,
       });
     case 'defender': {
-      // Slot of the Defender engineer: the config member is still loose; fields pass through by name.
-      const { kind: _kind, clientSecret, keyStore: ks, ...rest } = config as Record<string, any>;
+      const { kind: _kind, clientSecret, keyStore: ks, http, ...rest } = config;
       return new DefenderConnector({
         ...rest,
-        tenantId: String(rest.tenantId ?? ''),
-        clientId: String(rest.clientId ?? ''),
+        ...http,
         clientSecret: resolveSecret('defender', 'clientSecret', clientSecret, 'HW_DEFENDER_CLIENT_SECRET', env).reveal(),
-        keyStore: keyStore('defender', ks as KeyStoreConfig | undefined, deps),
+        keyStore: keyStore('defender', ks, deps),
         clock: deps.clock,
         logger: deps.logger,
       });
     }
     case 'sentinelone': {
-      // Slot of the SentinelOne engineer: loaded by name so this file builds before that connector exists.
-      const modulePath = './sentinelone/index.js';
-      const mod = (await import(modulePath).catch(() => null)) as { SentinelOneConnector?: new (o: Record<string, unknown>) => Connector } | null;
-      if (!mod?.SentinelOneConnector) {
-        throw new ConnectorError({ code: 'HW_ERR_CONNECTOR_CONFIG', vendor: 'sentinelone', operation: 'configure', detail: 'connector.kind sentinelone is not available in this build', hint: 'use kind replay, elastic, crowdstrike or defender' });
-      }
-      const { kind: _kind, apiToken, keyStore: ks, ...rest } = config as Record<string, any>;
-      return new mod.SentinelOneConnector({
+      const { kind: _kind, apiToken, keyStore: ks, http, ...rest } = config;
+      return new SentinelOneConnector({
         ...rest,
+        ...http,
         apiToken: resolveSecret('sentinelone', 'apiToken', apiToken, 'HW_SENTINELONE_API_TOKEN', env).reveal(),
-        keyStore: keyStore('sentinelone', ks as KeyStoreConfig | undefined, deps),
+        keyStore: keyStore('sentinelone', ks, deps),
         clock: deps.clock,
         logger: deps.logger,
       });
