@@ -62,6 +62,10 @@ export interface DefenderConnectorOptions {
   maxWaitMs?: number;
   /** One breaker for every Defender call (MDE, Graph, login); default the process-wide one of this tenant. */
   breaker?: CircuitBreaker | BreakerOptions;
+  /** Consecutive failures that open the breaker (config `http.breakerFailures`). Default 5. */
+  breakerFailures?: number;
+  /** How long an open breaker fails fast. Default 30 000 ms. */
+  breakerCooldownMs?: number;
   clock?: Clock;
   keyStore?: ActionKeyStore;
   logger?: Logger;
@@ -125,7 +129,7 @@ export class DefenderConnector implements Connector {
     this.clock = opts.clock ?? systemClock;
     this.tolerance = opts.pidToleranceMs ?? 1_000;
     const mdeBase = opts.mdeBaseUrl ?? 'https://api.security.microsoft.com';
-    const breaker = opts.breaker instanceof CircuitBreaker ? opts.breaker : breakerFor(`${VENDOR}|${opts.tenantId}|${mdeBase}`, { clock: this.clock, ...(opts.breaker ?? {}) });
+    const breaker = opts.breaker instanceof CircuitBreaker ? opts.breaker : breakerFor(`${VENDOR}|${opts.tenantId}|${mdeBase}`, { clock: this.clock, failureThreshold: opts.breakerFailures ?? 5, cooldownMs: opts.breakerCooldownMs ?? 30_000, ...(opts.breaker ?? {}) });
     const common = {
       vendor: VENDOR,
       timeoutMs: opts.timeoutMs,

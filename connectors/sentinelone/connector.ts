@@ -44,6 +44,10 @@ export interface SentinelOneConnectorOptions {
   maxRetries?: number;
   maxWaitMs?: number;
   breaker?: CircuitBreaker | BreakerOptions;
+  /** Consecutive failures that open the breaker (config `http.breakerFailures`). Default 5. */
+  breakerFailures?: number;
+  /** How long an open breaker fails fast. Default 30 000 ms. */
+  breakerCooldownMs?: number;
   clock?: Clock;
   keyStore?: ActionKeyStore;
   logger?: Logger;
@@ -98,7 +102,7 @@ export class SentinelOneConnector implements Connector {
     this.opts = opts;
     this.clock = opts.clock ?? systemClock;
     this.tolerance = opts.pidToleranceMs ?? 1_000;
-    const breaker = opts.breaker instanceof CircuitBreaker ? opts.breaker : breakerFor(`${VENDOR}|${opts.baseUrl}`, { clock: this.clock, ...(opts.breaker ?? {}) });
+    const breaker = opts.breaker instanceof CircuitBreaker ? opts.breaker : breakerFor(`${VENDOR}|${opts.baseUrl}`, { clock: this.clock, failureThreshold: opts.breakerFailures ?? 5, cooldownMs: opts.breakerCooldownMs ?? 30_000, ...(opts.breaker ?? {}) });
     this.http = new HttpClient({
       vendor: VENDOR,
       baseURL: opts.baseUrl.replace(/\/+$/, ''),

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getString } from '../../detection/fields.js';
 import { CircuitBreaker } from '../../connectors/http/breaker.js';
 import { DefenderConnector, mdeEntityId, type DefenderConnectorOptions } from '../../connectors/defender/index.js';
+import { createConnector } from '../../connectors/registry.js';
 import { ManualClock } from '../fakes/harness.js';
 import { DefenderFake } from '../fakes/defender.js';
 import { CONTRACT_SCENARIO, T0, iso, pollUntilSettled, runConnectorContract, type ScenarioProcess } from './contract.js';
@@ -261,5 +262,16 @@ describe('defender connector', () => {
     expect(fake.queries).toHaveLength(0);
     await expect(connector.getProcessEvent({ hostId: host, entityId: 'ent-not-mde' }, window)).rejects.toMatchObject({ code: 'HW_ERR_CONNECTOR_BAD_REQUEST' });
     expect((await connector.getAlertsForRule('rule', window)).coverage).toBe('none');
+  });
+
+  it('is built from config with the secret from the environment, and a missing secret names the setting', async () => {
+    const { fake } = await fresh();
+    const config = { kind: 'defender', tenantId: fake.tenantId, clientId: fake.clientId, mdeBaseUrl: fake.url, graphBaseUrl: fake.url, loginBaseUrl: fake.url, http: { maxRetries: 0 } };
+    const built = await createConnector(config, { env: { HW_DEFENDER_CLIENT_SECRET: fake.clientSecret } });
+    expect(built.vendor).toBe('defender');
+    expect((await built.getHostDetails(host)).agentId).toBe(host);
+    await built.close?.();
+    await expect(createConnector(config, { env: {} })).rejects.toMatchObject({ code: 'HW_ERR_CONNECTOR_CONFIG', message: expect.stringContaining('clientSecret is not set') });
+    await expect(createConnector({ ...config, hunting: 'kusto' }, { env: {} })).rejects.toMatchObject({ code: 'HW_ERR_CONNECTOR_CONFIG', message: expect.stringContaining('connector.hunting') });
   });
 });

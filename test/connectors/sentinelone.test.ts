@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { getString } from '../../detection/fields.js';
 import { CircuitBreaker } from '../../connectors/http/breaker.js';
 import { SentinelOneConnector, type SentinelOneConnectorOptions } from '../../connectors/sentinelone/index.js';
+import { createConnector } from '../../connectors/registry.js';
 import { ManualClock } from '../fakes/harness.js';
 import { SentinelOneFake } from '../fakes/sentinelone.js';
 import { CONTRACT_SCENARIO, T0, iso, pollUntilSettled, runConnectorContract } from './contract.js';
@@ -211,5 +212,20 @@ describe('sentinelone connector', () => {
     const bySid = await connector.getAlertsForUser(CONTRACT_SCENARIO.users.jdoe.id, CONTRACT_SCENARIO.alertWindow);
     expect(bySid.coverage).toBe('none');
     await expect(connector.getActionStatus('bogus', 'isolate_host')).rejects.toMatchObject({ code: 'HW_ERR_CONNECTOR_NOT_FOUND' });
+  });
+
+  it('is built from config with the token from a *_FILE, and a missing token names the setting', async () => {
+    const { fake } = await setup();
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(join(tmpdir(), 'hw-s1-'));
+    await writeFile(join(dir, 'token'), `${fake.token}\n`);
+    const built = await createConnector({ kind: 'sentinelone', baseUrl: fake.url }, { env: { HW_SENTINELONE_API_TOKEN_FILE: join(dir, 'token') } });
+    expect(built.vendor).toBe('sentinelone');
+    expect((await built.getHostDetails(hostA)).agentId).toBe('170000000000000001');
+    await built.close?.();
+    await rm(dir, { recursive: true, force: true });
+    await expect(createConnector({ kind: 'sentinelone', baseUrl: fake.url }, { env: {} })).rejects.toMatchObject({ code: 'HW_ERR_CONNECTOR_CONFIG', message: expect.stringContaining('apiToken is not set') });
   });
 });
