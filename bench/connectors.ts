@@ -1,0 +1,114 @@
+// Time to gather a full investigation (every query of the guide: process event, siblings, children,
+// ancestry, file, network, user alerts, host alerts, host details) through the Elastic and CrowdStrike
+// connectors against their fakes on 127.0.0.1, with 0 ms and 50 ms of added latency per request.
+// The queries run concurrently, so at 50 ms the total should be a few round trips, not one per query.
+//
+//   npm run bench:connectors            (or: node --import tsx bench/connectors.ts [iterations])
+
+import { performance } from 'node:perf_hooks';
+import { CrowdStrikeConnector } from '../connectors/crowdstrike/index.js';
+import { ElasticConnector } from '../connectors/elastic/index.js';
+import type { Connector, ProcessRef, TimeWindow } from '../connectors/types.js';
+import { CrowdStrikeFake } from '../test/fakes/crowdstrike.js';
+import { ElasticFake } from '../test/fakes/elastic.js';
+import type { FakeServer } from '../test/fakes/harness.js';
+import { seedCrowdStrike, AID, SID as CS_SID, WINDOW as CS_WINDOW } from '../test/connectors/crowdstrike.fixture.js';
+import { seedElastic, H1, USER, WINDOW as ES_WINDOW } from '../test/connectors/elastic.fixture.js';
+
+const ITERATIONS = Number(process.argv[2] ?? 5);
+const QUERIES = 9;
+
+interface Target {
+  vendor: string;
+  server: FakeServer;
+  connector: Connector;
+  proc: ProcessRef;
+  parent: ProcessRef;
+  userId: string;
+  window: TimeWindow;
+  stop: () => Promise<void>;
+}
+
+/** Runs every query at once; returns each query's own duration (ms). */
+async function investigate(t: Target): Promise<Record<string, number>> {
+  const { connector: c, proc, parent, window } = t;
+  const timed = async (name: string, run: () => Promise<unknown>): Promise<[string, number]> => {
+    const start = performance.now();
+    await run();
+    return [name, performance.now() - start];
+  };
+  const parts = await Promise.all([
+    timed('process', () => c.getProcessEvent(proc, window)),
+    timed('siblings', () => c.getSiblingProcesses(parent, window)),
+    timed('children', () => c.getChildProcesses(proc, window)),
+    timed('ancestry', () => c.getAncestry(proc, 5, window)),
+    timed('file', () => c.getFileEvents(proc, window)),
+    timed('network', () => c.getNetworkEvents(proc, window)),
+    timed('userAlerts', () => c.getAlertsForUser(t.userId, window)),
+    timed('hostAlerts', () => c.getAlertsForHost(proc.hostId, window)),
+    timed('host', () => c.getHostDetails(proc.hostId)),
+  ]);
+  return Object.fromEntries(parts);
+}
+
+async function elastic(): Promise<Target> {
+  const fake = new ElasticFake();
+  seedElastic(fake, { extraChildren: 5 });
+  const url = await fake.start();
+  const connector = new ElasticConnector({ elasticsearchUrl: url, kibanaUrl: url, apiKey: fake.apiKey });
+  return { vendor: 'elastic', server: fake.server, connector, proc: { hostId: H1, entityId: 'E2' }, parent: { hostId: H1, entityId: 'E1' }, userId: USER, window: ES_WINDOW, stop: () => fake.stop() };
+}
+
+async function crowdstrike(): Promise<Target> {
+  const fake = new CrowdStrikeFake();
+  fake.server.completeAfterPolls = 1; // a finished NG-SIEM job answers on its first poll
+  seedCrowdStrike(fake, { hostAlerts: 7 });
+  const url = await fake.start();
+  const connector = new CrowdStrikeConnector({ baseUrl: url, clientId: fake.clientId, clientSecret: fake.clientSecret, queryPollMs: 50 });
+  return { vendor: 'crowdstrike', server: fake.server, connector, proc: { hostId: AID, entityId: '3000' }, parent: { hostId: AID, entityId: '2000' }, userId: CS_SID, window: CS_WINDOW, stop: () => fake.stop() };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function main(): Promise<void> {
+  console.log(`connectors bench: ${QUERIES} queries per investigation, run concurrently; median of ${ITERATIONS} warm runs (token cached)`);
+  console.log('vendor       latency  total ms  requests  total/latency  (total-total@0)/latency  serial estimate');
+  const slowest: string[] = [];
+  for (const make of [elastic, crowdstrike]) {
+    const t = await make();
+    try {
+      await investigate(t); // warm: connections, token
+      let base = 0;
+      for (const latency of [0, 50]) {
+        t.server.latencyMs = latency;
+        const times: number[] = [];
+        let requests = 0;
+        let parts: Record<string, number> = {};
+        for (let i = 0; i < ITERATIONS; i++) {
+          const before = t.server.log.length;
+          const start = performance.now();
+          parts = await investigate(t);
+          times.push(performance.now() - start);
+          requests = t.server.log.length - before;
+        }
+        const total = median(times);
+        if (latency === 0) base = total;
+        const trips = latency > 0 ? (total / latency).toFixed(1) : '-';
+        const added = latency > 0 ? ((total - base) / latency).toFixed(1) : '-';
+        const serial = latency > 0 ? `${requests * latency} ms` : '-';
+        console.log(`${t.vendor.padEnd(12)} ${String(latency).padStart(4)} ms  ${total.toFixed(1).padStart(8)}  ${String(requests).padStart(8)}  ${String(trips).padStart(13)}  ${String(added).padStart(23)}  ${serial.padStart(15)}`);
+        if (latency > 0) slowest.push(`${t.vendor} @${latency} ms, last run per query: ${Object.entries(parts).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+      }
+    } finally {
+      await t.connector.close?.();
+      await t.stop();
+    }
+  }
+  for (const line of slowest) console.log(line);
+  console.log('CrowdStrike: every NG-SIEM query is a job (create + poll), and ProcessRollup2 has no ancestry list, so the ancestry walk costs 2 round trips per level.');
+}
+
+await main();
