@@ -120,9 +120,10 @@ export function parseNdjson(text: string): { docs: unknown[]; problems: NdjsonPr
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     line++;
-    const raw = text.slice(start, end).trim();
+    const raw = text.slice(start, end);
     start = end + 1;
-    if (raw === '') continue;
+    // Only a line starting with whitespace can be blank; JSON.parse ignores surrounding whitespace.
+    if (raw.length === 0 || (raw.charCodeAt(0) <= 32 && raw.trim() === '')) continue;
     try {
       const v: unknown = JSON.parse(raw);
       if (v === null || typeof v !== 'object' || Array.isArray(v)) {

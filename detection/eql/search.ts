@@ -302,8 +302,8 @@ export function searchResponse(query: Query, index: IndexSet, request: SearchReq
 
   if (q.type === 'event_query') {
     const match = compiled.filter(q.filter);
-    const ordered = orderEvents(index, index.events, { timestampField: req.timestamp_field, tiebreakerField: req.tiebreaker_field });
-    const matched = ordered.filter((o) => match(o.ev));
+    // Filter first: only matches need a timestamp parsed and a place in the order.
+    const matched = orderEvents(index, index.events.filter(match), { timestampField: req.timestamp_field, tiebreakerField: req.tiebreaker_field });
     const piped = applyPipes(matched, q.pipes, (() => {
       const conds = new Map<object, (ev: EventRecord) => boolean>();
       return (o: Ordered, pipe) => {
@@ -320,13 +320,31 @@ export function searchResponse(query: Query, index: IndexSet, request: SearchReq
     const events = limitResults(piped, req.size, req.result_position).map((o) => hit(o.ev));
     hits = { total: { value: events.length, relation: 'eq' }, events };
   } else if (q.type === 'sequence') {
-    const stages = expandRuns(q.stages);
-    const spec: SequenceStageSpec[] = stages.map((s) => ({ match: compiled.filter(s.filter), keys: compiled.keys(q.by, s.by), missing: s.missing }));
-    const until = q.until ? { match: compiled.filter(q.until.filter), keys: compiled.keys(q.by, q.until.by) } : null;
+    // Each distinct stage filter is evaluated once per event into a bit mask; only events that
+    // match some stage (or until) are ordered and fed to the state machine.
+    const distinct = [...new Set([...q.stages, ...(q.until ? [q.until] : [])])];
+    const filters = distinct.map((s) => compiled.filter(s.filter));
+    if (filters.length > 52) throw new SearchError('HW_ERR_EQL_TOO_MANY_STAGES', `a sequence may have at most 52 distinct stages, got ${filters.length}`);
+    const masks = new Float64Array(index.events.length);
+    const relevant: EventRecord[] = [];
+    for (const ev of index.events) {
+      let m = 0;
+      for (let i = 0; i < filters.length; i++) if (filters[i]!(ev)) m += 2 ** i;
+      if (m !== 0) {
+        masks[ev.docOrder] = m;
+        relevant.push(ev);
+      }
+    }
+    const test = (s: Stage) => {
+      const bit = 2 ** distinct.indexOf(s);
+      return (ev: EventRecord) => Math.floor(masks[ev.docOrder]! / bit) % 2 === 1;
+    };
+    const spec: SequenceStageSpec[] = expandRuns(q.stages).map((s) => ({ match: test(s), keys: compiled.keys(q.by, s.by), missing: s.missing }));
+    const until = q.until ? { match: test(q.until), keys: compiled.keys(q.by, q.until.by) } : null;
     const failed = compiled.failures.size > 0;
     let seqs: SequenceHit[] = [];
     if (!failed || req.allow_partial_sequence_results) {
-      const ordered = orderEvents(index, index.events, { timestampField: req.timestamp_field, tiebreakerField: req.tiebreaker_field });
+      const ordered = orderEvents(index, relevant, { timestampField: req.timestamp_field, tiebreakerField: req.tiebreaker_field });
       const found = matchSequences(ordered, { stages: spec, until, maxspanNanos: q.maxspan ? timeSpanNanos(q.maxspan) : null });
       const piped = applyPipes(found, q.pipes);
       seqs = limitResults(piped, req.size, req.result_position).map((m) => sequenceHit(m.key, m.events));

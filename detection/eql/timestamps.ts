@@ -58,7 +58,14 @@ function fromParts(y: number, mo: number, d: number, h: number, mi: number, s: n
   return Number.isFinite(ms) ? { ms, ns } : null;
 }
 
+const SIMPLE_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
+
 export function parseIso(s: string): Instant | null {
+  // Fast path for the common ECS shape (UTC, at most milliseconds): the native parser is exact there.
+  if (SIMPLE_UTC.test(s)) {
+    const ms = Date.parse(s);
+    if (Number.isFinite(ms)) return { ms, ns: 0 };
+  }
   const m = ISO.exec(s.trim());
   if (!m) return null;
   return fromParts(
