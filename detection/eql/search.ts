@@ -113,9 +113,15 @@ function walkExpr(e: Expr, visit: (f: Extract<Expr, { type: 'field' }>) => void)
   }
 }
 
-function queryFields(q: Query): Set<string> {
-  const out = new Set<string>();
-  const add = (e: Expr): void => walkExpr(e, (f) => out.add(f.name));
+/** The fields a query reads; `required` are those written without `?` somewhere. */
+function queryFields(q: Query): { all: Set<string>; required: Set<string> } {
+  const all = new Set<string>();
+  const required = new Set<string>();
+  const add = (e: Expr): void =>
+    walkExpr(e, (f) => {
+      all.add(f.name);
+      if (!f.optional) required.add(f.name);
+    });
   const stage = (s: Stage): void => {
     add(s.filter.condition);
     s.by.forEach(add);
@@ -127,7 +133,7 @@ function queryFields(q: Query): Set<string> {
     if (q.type === 'sequence' && q.until) stage(q.until);
   }
   q.pipes.forEach((p) => p.args.forEach(add));
-  return out;
+  return { all, required };
 }
 
 const CASE_AWARE = new Set(['between', 'endsWith', 'indexOf', 'startsWith', 'stringContains']);
@@ -296,7 +302,20 @@ export function searchResponse(query: Query, index: IndexSet, request: SearchReq
   const req = parseSearchRequest(request);
   let q = req.case_sensitive === false ? foldQuery(query) : query;
   const fields = queryFields(q);
-  const compiled = new Compiled(index, req, fields);
+  const compiled = new Compiled(index, req, fields.all);
+  // With a mapping, ES rejects a query that names a field nothing maps (unless written `?field`).
+  // Without one there is nothing to check against: such a field is simply null.
+  const hasMapping = [...index.indices.values()].some((i) => i.mapping.types.size > 0 || i.mapping.aliases.size > 0);
+  if (hasMapping) {
+    for (const name of fields.required) {
+      if (!compiled.isMapped(name)) {
+        throw new SearchError(
+          'HW_ERR_EQL_UNKNOWN_FIELD',
+          `unknown field [${name}]: no mapping declares it and no event has a value for it; fix the name, or write ?${name} to read it as null`,
+        );
+      }
+    }
+  }
   q = mapQueryFilters(q, (e) => bindUnmapped(e, (name) => compiled.isMapped(name)));
   let hits: SearchHits;
 

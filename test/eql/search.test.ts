@@ -292,6 +292,19 @@ describe('index sets and mappings', () => {
     expect(ids(run('p where ?x == ?y', s), 'serial')).toEqual([1]);
   });
 
+  it('rejects a field nothing maps when a mapping is given, unless written ?field', () => {
+    const s = set({ index: 'i', docs: [{ '@timestamp': 1, event_type: 'p', serial: 1, extra: null }], mapping: parseMapping(mapping) });
+    expect(() => run('p where nosuch == 1', s)).toThrow(expect.objectContaining({ code: 'HW_ERR_EQL_UNKNOWN_FIELD', message: expect.stringContaining('[nosuch]') }));
+    expect(() => run('p where extra == 1', s)).toThrow(/unknown field \[extra\]/);
+    expect(() => run('sequence by nosuch [p where true] [p where true]', s)).toThrow(/HW_ERR|unknown field/);
+    expect(ids(run('p where ?nosuch == null', s), 'serial')).toEqual([1]);
+    // Dynamic mapping: a field some event holds is known.
+    const withDoc = set({ index: 'i', docs: [{ '@timestamp': 1, event_type: 'p', serial: 1, other: 'x' }], mapping: parseMapping(mapping) });
+    expect(ids(run('p where other == "x"', withDoc), 'serial')).toEqual([1]);
+    // Without any mapping there is nothing to check against: the field is null.
+    expect(ids(run('any where nosuch == null', events([proc(1, 1)])))).toEqual([1]);
+  });
+
   it('reads the accepted mapping envelopes and rejects a bad one with a code', () => {
     const m = parseMapping({ myindex: mapping });
     expect(m.aliases.get('event.category')).toBe('event_type');
