@@ -107,12 +107,13 @@ describe('eql parse --queries', () => {
     expect(out.every((o, i) => o.ok && o.line === i + 1)).toBe(true);
   });
 
-  it('reports each bad line and exits 2, reading stdin with -', async () => {
+  it('reports each bad line, skips blank ones and exits 2, reading stdin with -', async () => {
     const input = [
       JSON.stringify({ query: 'process where true' }),
       JSON.stringify({ query: 'process where (' }),
       'not json',
       JSON.stringify({ name: 'no query' }),
+      '',
       JSON.stringify({ query: 'process where a == b', name: 'x' }),
     ].join('\n');
     const r = await hw(['eql', 'parse', '--queries', '-'], input + '\n');
@@ -123,7 +124,7 @@ describe('eql parse --queries', () => {
       { line: 3, ok: false, error: 'HW_ERR_EQL_INPUT: the line is not JSON; write one {"query": "..."} object per line' },
       { line: 4, ok: false, error: 'HW_ERR_EQL_INPUT: the line has no string "query" field; add one' },
       {
-        line: 5,
+        line: 6,
         ok: false,
         error: 'HW_ERR_EQL_SEMANTIC: line 1:20: Comparisons against fields are not (currently) supported; offender [b] in [a == b]',
       },

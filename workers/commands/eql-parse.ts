@@ -1,7 +1,8 @@
 // `hivewatch eql parse`: checks EQL the way Elasticsearch would accept it.
 //   --query Q          exit 0 if valid, else exit 2 with the error on stderr
 //   --rule FILE.toml   the same for a detection-rules file (its TOML, fields and query)
-//   --queries Q.jsonl  one `{"line","ok","error"?}` JSON line per input line; exit 0 only if all parse
+//   --queries Q.jsonl  one `{"line","ok","error"?}` JSON line per input line (blank lines skipped,
+//                      numbering 1-based over all lines); exit 0 only if all parse
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EqlError } from '../../detection/eql/errors.js';
@@ -49,6 +50,8 @@ function runBatch(path: string): number {
   const out: string[] = [];
   lines.forEach((raw, i) => {
     const line = i + 1;
+    // A blank line holds no query: nothing to report (line numbers still count it).
+    if (raw.trim() === '') return;
     let query: unknown;
     try {
       query = (JSON.parse(raw) as { query?: unknown } | null)?.query;
