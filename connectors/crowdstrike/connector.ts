@@ -265,7 +265,9 @@ export class CrowdStrikeConnector implements Connector {
 
     if (req.kind === 'kill_process') {
       const proc = req.process!;
-      const pid = proc.pid ?? (await this.resolvePid(operation, proc));
+      const checked = await this.checkPid(operation, proc);
+      if (typeof checked === 'string') return done('failed', checked);
+      const pid = checked;
       const session = await this.http.request({ operation, method: 'POST', url: '/real-time-response/entities/sessions/v1', params: { timeout: 30 }, data: { device_id: proc.hostId, queue_offline: false } });
       const sessionId = this.parse(operation, envelopeSchema(sessionSchema), session.data).resources?.[0]?.session_id;
       if (!sessionId) throw this.http.error({ operation }, 'HW_ERR_CONNECTOR_BAD_RESPONSE', 'RTR init returned no session_id');
@@ -300,13 +302,27 @@ export class CrowdStrikeConnector implements Connector {
     return this.parse(operation, envelopeSchema(deviceSchema), res.data).resources?.[0] ?? null;
   }
 
-  private async resolvePid(operation: string, proc: ProcessRef): Promise<number> {
+  /**
+   * RTR kills an OS pid, and pids are reused: before killing, the pid must still belong to the process
+   * (TargetProcessId) and no later process on the sensor may have taken it. Returns the pid, or why not.
+   */
+  private async checkPid(operation: string, proc: ProcessRef): Promise<number | string> {
+    if (!proc.entityId) return proc.pid!; // a bare pid from the alert: nothing to check it against
     const now = this.clock.now();
-    const found = await this.getProcessEvent(proc, { from: iso(now - 7 * 86_400_000), to: iso(now) });
-    const pid = found.events[0] ? Number(getField(found.events[0], 'process.pid')) : NaN;
-    if (!Number.isFinite(pid)) {
-      throw new ConnectorError({ code: 'HW_ERR_CONNECTOR_NOT_FOUND', vendor: this.vendor, operation, detail: `no RawProcessId found for TargetProcessId ${proc.entityId}`, hint: 'RTR kill needs the OS pid; pass process.pid from the alert' });
+    const lookback: TimeWindow = { from: iso(now - 7 * 86_400_000), to: iso(now) };
+    let pid = proc.pid;
+    if (pid === undefined) {
+      const found = await this.events(operation, 'process', proc.hostId, [eq('TargetProcessId', proc.entityId)], lookback, false);
+      pid = found.events[0] ? Number(getField(found.events[0], 'process.pid')) : NaN;
+      if (!Number.isFinite(pid)) {
+        throw new ConnectorError({ code: 'HW_ERR_CONNECTOR_NOT_FOUND', vendor: this.vendor, operation, detail: `no RawProcessId found for TargetProcessId ${proc.entityId}`, hint: 'RTR kill needs the OS pid; pass process.pid from the alert' });
+      }
     }
+    const holders = await this.events(operation, 'process', proc.hostId, [eq('RawProcessId', pid)], lookback, false);
+    const target = holders.events.find((e) => getString(e, 'process.entity_id') === proc.entityId);
+    if (!target) return `pid ${pid} does not belong to process ${proc.entityId} on this sensor; not killing`;
+    const later = holders.events.find((e) => getString(e, 'process.entity_id') !== proc.entityId && ts(e) >= ts(target));
+    if (later) return `pid ${pid} was reused by ${getString(later, 'process.name') ?? 'another process'} after the target started; not killing`;
     return pid;
   }
 

@@ -64,6 +64,8 @@ type Filter = Record<string, unknown>;
 
 const ALERT_STATUS = { open: 'open', acknowledged: 'acknowledged', closed: 'closed' } as const;
 const SYNTHETIC = 'hw:';
+/** A configured concrete index that does not exist must not fail the whole search (coverage says it). */
+const SEARCH_PARAMS = { ignore_unavailable: true, allow_no_indices: true };
 
 export class ElasticConnector implements Connector {
   readonly vendor = 'elastic';
@@ -354,7 +356,7 @@ export class ElasticConnector implements Connector {
       async (after) => {
         const body: Record<string, unknown> = { size, track_total_hits: false, query, sort: [{ '@timestamp': order }, { 'event.id': { order, unmapped_type: 'keyword' } }] };
         if (after) body.search_after = after;
-        const res = await this.es.request({ operation, method: 'POST', url: `/${encodeURIComponent(indexExpr)}/_search`, data: body, idempotent: true });
+        const res = await this.es.request({ operation, method: 'POST', url: `/${encodeURIComponent(indexExpr)}/_search`, params: SEARCH_PARAMS, data: body, idempotent: true });
         const parsed = this.parse(this.es, operation, searchResponseSchema, res.data);
         if (stats.shardsTotal < 0) stats.shardsTotal = parsed._shards?.total ?? 1;
         stats.failed = Math.max(stats.failed, parsed._shards?.failed ?? 0);
@@ -382,7 +384,7 @@ export class ElasticConnector implements Connector {
   private async hostSends(operation: string, category: Category, hostId: string, window: TimeWindow): Promise<boolean> {
     const wide = { from: iso(Date.parse(window.from) - COVERAGE_SLACK_MS), to: iso(Date.parse(window.to) + COVERAGE_SLACK_MS) };
     const body = { size: 1, track_total_hits: false, _source: ['@timestamp'], query: { bool: { filter: [term('host.id', hostId), categoryFilter(category), range(wide)] } } };
-    const res = await this.es.request({ operation: `${operation} coverage probe`, method: 'POST', url: `/${encodeURIComponent(this.indices[category].join(','))}/_search`, data: body, idempotent: true });
+    const res = await this.es.request({ operation: `${operation} coverage probe`, method: 'POST', url: `/${encodeURIComponent(this.indices[category].join(','))}/_search`, params: SEARCH_PARAMS, data: body, idempotent: true });
     return this.parse(this.es, operation, searchResponseSchema, res.data).hits.hits.length > 0;
   }
 

@@ -253,6 +253,17 @@ describe('actions', () => {
     expect(await c.getActionStatus(kill.actionId, 'kill_process')).toMatchObject({ state: 'failed', detail: expect.stringMatching(/Could not find process/) });
   });
 
+  it('refuses to kill a pid that was reused or does not belong to the process', async () => {
+    const c = connector();
+    fake.addEvents([{ '#event_simpleName': 'ProcessRollup2', aid: AID, '@timestamp': Date.parse(at(30)), TargetProcessId: '3999', RawProcessId: '4300', ImageFileName: 'C:\\Windows\\System32\\svchost.exe' }]);
+    const reused = await c.runAction({ kind: 'kill_process', idempotencyKey: 'k-reuse', process: { hostId: AID, entityId: '3001', pid: 4300 } });
+    expect(reused).toMatchObject({ state: 'failed', detail: expect.stringMatching(/reused by svchost\.exe/) });
+    const wrong = await c.runAction({ kind: 'kill_process', idempotencyKey: 'k-wrong', process: { hostId: AID, entityId: '3000', pid: 100 } });
+    expect(wrong).toMatchObject({ state: 'failed', detail: expect.stringMatching(/does not belong/) });
+    expect(fake.server.calls('POST', '/real-time-response/entities/sessions/v1')).toBe(0);
+    expect(await c.getActionStatus(wrong.actionId, 'kill_process')).toMatchObject({ state: 'failed' });
+  });
+
   it('reports an expired RTR session as failed', async () => {
     const c = connector();
     const kill = await c.runAction({ kind: 'kill_process', idempotencyKey: 'k3', process: { hostId: AID, pid: 4242 } });

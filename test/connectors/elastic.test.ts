@@ -107,7 +107,7 @@ describe('queries', () => {
   });
 
   it('says none when no index of the category exists', async () => {
-    const res = await connector({ indices: { network: ['logs-nothing-*'] } }).getNetworkEvents({ hostId: H1, entityId: 'E2' }, WINDOW);
+    const res = await connector({ indices: { network: ['logs-nothing-*', 'winlogbeat-2026.05.01'] } }).getNetworkEvents({ hostId: H1, entityId: 'E2' }, WINDOW);
     expect(res.coverage).toBe('none');
     expect(res.note).toMatch(/no network index exists/);
   });

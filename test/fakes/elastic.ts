@@ -106,13 +106,13 @@ export class ElasticFake {
     };
   }
 
-  private search(indexExpr: string, body: any): FakeResponse {
+  private search(indexExpr: string, body: any, ignoreUnavailable = false): FakeResponse {
     const patterns = indexExpr.split(',').filter(Boolean);
     const known = [...new Set(this.docs.map((d) => d.index))];
     const matched = new Set<string>();
     for (const p of patterns) {
       const hits = known.filter((i) => globToRegex(p).test(i));
-      if (hits.length === 0 && !p.includes('*')) {
+      if (hits.length === 0 && !p.includes('*') && !ignoreUnavailable) {
         return { status: 404, body: { error: { root_cause: [{ type: 'index_not_found_exception', reason: `no such index [${p}]` }], type: 'index_not_found_exception', reason: `no such index [${p}]` }, status: 404 } };
       }
       hits.forEach((h) => matched.add(h));
@@ -160,7 +160,7 @@ export class ElasticFake {
 
   private routes(): void {
     const s = this.server;
-    const searchRoute = this.es((req) => this.search(req.params.index ?? '', req.body ?? {}));
+    const searchRoute = this.es((req) => this.search(req.params.index ?? '', req.body ?? {}, req.query.get('ignore_unavailable') === 'true'));
     s.route('POST', '/:index/_search', searchRoute);
     s.route('GET', '/:index/_search', searchRoute);
 
