@@ -1,7 +1,8 @@
 // SentinelOne (Management API v2.1): Deep Visibility for events, agents disconnect/connect for network
-// quarantine, threats and STAR alerts. Deep Visibility allows one init-query a minute per token, so one
-// query fetches a host's process, file and network events for a window (a snapshot) and every question
-// about that host and window is answered from it; concurrent questions share the one query.
+// quarantine, threats and STAR alerts. Deep Visibility allows one init-query a minute per token, so the
+// questions asked about a host together (one tick) are merged into one query over the union of their
+// windows (a snapshot), each answered from it; a later question inside a fresh snapshot's window is
+// answered without a query. Ancestry older than the snapshot costs one more query (process creations only).
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { getString } from '../../detection/fields.js';
@@ -34,7 +35,7 @@ export interface SentinelOneConnectorOptions {
   dvMaxEvents?: number;
   /** Events per page. Default 1 000. */
   pageSize?: number;
-  /** How far before the window an ancestor's start is looked for. Default 24 h. */
+  /** How far back from the window's end an ancestor's start is looked for (at least the window). Default 24 h. */
   ancestryLookbackMs?: number;
   /** How long a host+window snapshot is reused. Default 300 000 ms. */
   snapshotTtlMs?: number;
@@ -94,7 +95,10 @@ export class SentinelOneConnector implements Connector {
   private readonly ledger: ActionLedger;
   private readonly tolerance: number;
   private nextInitAt = 0;
-  private readonly snapshots = new Map<string, { at: number; snapshot: Promise<Snapshot> }>();
+  /** Snapshots per key (`events|host` or `lineage|host`), newest last. */
+  private readonly snapshots = new Map<string, { span: Span; at: number; snapshot: Promise<Snapshot> }[]>();
+  /** Questions waiting for this tick's merged query, per key. */
+  private readonly batches = new Map<string, { spans: Span[]; done: Promise<{ span: Span; snapshot: Promise<Snapshot> }> }>();
   private readonly agents = new Map<string, { at: number; agent: Promise<Agent | null> }>();
 
   constructor(opts: SentinelOneConnectorOptions) {
@@ -140,35 +144,42 @@ export class SentinelOneConnector implements Connector {
   async getAncestry(proc: ProcessRef, levels: number, window: TimeWindow): Promise<QueryResult> {
     const span = this.span('getAncestry', window);
     this.requireRef('getAncestry', proc);
-    const snap = await this.snapshot('getAncestry', proc.hostId, span);
-    if (snap.coverage === 'none') return this.answer(snap, `ancestry of ${this.refFilter('TgtProc', proc)}`, [], window);
-    let current = snap.events.find((e) => isProcessStart(e) && this.isProcess(e, proc));
+    // The process itself is near the end of an ancestry window (the alert): look there with the other questions.
+    const near = await this.snapshot('getAncestry', proc.hostId, { from: Math.max(span.from, span.to - 3_600_000), to: span.to });
+    if (near.coverage === 'none') return this.answer(near, `ancestry of ${this.refFilter('TgtProc', proc)}`, [], window);
+    let pool = near.events.filter(isProcessStart);
+    let lineage: Snapshot | null = null;
+    // Ancestors usually started long before the alert: one query for the host's process creations over the
+    // whole window, fetched only when the snapshot lacks one, answers every level.
+    const widen = async (): Promise<boolean> => {
+      if (lineage) return false;
+      // Ancestors may predate the window: reach back at least the configured lookback.
+      const back = { from: Math.min(span.from, span.to - (this.opts.ancestryLookbackMs ?? 86_400_000)), to: span.to };
+      lineage = await this.snapshot('getAncestry', proc.hostId, back, 'lineage');
+      pool = lineage.events;
+      return true;
+    };
+    let current = pool.find((e) => this.isProcess(e, proc));
+    if (!current && (await widen())) current = pool.find((e) => this.isProcess(e, proc));
     const chain: EcsEvent[] = [];
-    const lookups: string[] = [];
     let note: string | undefined;
     while (current && chain.length < levels) {
       const parentUid = getString(current, 'process.parent.entity_id');
       if (!parentUid) break;
-      let parent = snap.events.find((e) => isProcessStart(e) && getString(e, 'process.entity_id') === parentUid);
-      if (!parent) {
-        // Ancestors usually started long before the alert: one targeted query further back.
-        const childStart = Date.parse(getString(current, 'process.start') ?? getString(current, '@timestamp') ?? '');
-        const back = { from: childStart - (this.opts.ancestryLookbackMs ?? 86_400_000), to: childStart + this.tolerance };
-        const s1ql = `AgentUUID = ${q(proc.hostId)} AND EventType = "Process Creation" AND TgtProcUID = ${q(parentUid)}`;
-        lookups.push(s1ql);
-        const found = await this.dvQuery('getAncestry', s1ql, back);
-        parent = found.events.map(dvEventToEcs).find((e) => getString(e, 'process.entity_id') === parentUid);
-      }
-      if (!parent) {
-        note = `ancestry stops after ${chain.length} of ${levels} levels: no Process Creation event for ${parentUid} in Deep Visibility`;
+      let parent = pool.find((e) => getString(e, 'process.entity_id') === parentUid);
+      if (!parent && (await widen())) parent = pool.find((e) => getString(e, 'process.entity_id') === parentUid);
+      if (!parent || chain.includes(parent)) {
+        note = `ancestry stops after ${chain.length} of ${levels} levels: no Process Creation event for ${parentUid} in Deep Visibility for this window`;
         break;
       }
       chain.push(parent);
       current = parent;
     }
-    const query = [`${snap.query} | ancestry of ${this.refFilter('TgtProc', proc)}`, ...lookups].join('\n');
-    if (note) return { events: chain, coverage: 'partial', query, window, note };
-    return { events: chain, coverage: snap.coverage, query, window, ...(snap.note ? { note: snap.note } : {}) };
+    const used = lineage as Snapshot | null;
+    const query = `${(used ?? near).query} | ancestry of ${this.refFilter('TgtProc', proc)}`;
+    const coverage: Coverage = note ? 'partial' : used ? used.coverage : near.coverage;
+    const why = note ?? used?.note ?? near.note;
+    return why ? { events: chain, coverage, query, window, note: why } : { events: chain, coverage, query, window };
   }
 
   async getFileEvents(proc: ProcessRef, window: TimeWindow): Promise<QueryResult> {
@@ -390,20 +401,47 @@ export class SentinelOneConnector implements Connector {
     return `${prefix}PID = "${ref.pid}"${ref.startTime ? ` AND ${prefix}StartTime = ${q(ref.startTime)}` : ''}`;
   }
 
-  /** One Deep Visibility query per host and window, shared by every question about them. */
-  private snapshot(operation: string, hostId: string, span: Span): Promise<Snapshot> {
-    const key = `${hostId}|${span.from}|${span.to}`;
-    const cached = this.snapshots.get(key);
-    if (cached && this.clock.now() - cached.at < (this.opts.snapshotTtlMs ?? 300_000)) return cached.snapshot;
-    const snapshot = this.takeSnapshot(operation, hostId, span);
-    this.snapshots.set(key, { at: this.clock.now(), snapshot });
-    snapshot.catch(() => this.snapshots.delete(key));
-    if (this.snapshots.size > 256) this.snapshots.delete(this.snapshots.keys().next().value!);
-    return snapshot;
+  /**
+   * The host's events for a span: from a fresh snapshot whose window covers it, else from this tick's merged
+   * query (every question about the host asked together shares one init-query over the union of windows).
+   */
+  private async snapshot(operation: string, hostId: string, span: Span, kind: 'events' | 'lineage' = 'events'): Promise<Snapshot> {
+    const key = `${kind}|${hostId}`;
+    const ttl = this.opts.snapshotTtlMs ?? 300_000;
+    const now = this.clock.now();
+    const fresh = (this.snapshots.get(key) ?? []).filter((c) => now - c.at < ttl);
+    this.snapshots.set(key, fresh.slice(-8));
+    const covering = fresh.find((c) => c.span.from <= span.from && c.span.to >= span.to);
+    const taken = covering ?? (await this.joinBatch(operation, key, hostId, span, kind));
+    return within(await taken.snapshot, span);
   }
 
-  private async takeSnapshot(operation: string, hostId: string, span: Span): Promise<Snapshot> {
-    const query = `AgentUUID = ${q(hostId)} AND EventType In (${SNAPSHOT_TYPES.map(q).join(', ')})`;
+  private joinBatch(operation: string, key: string, hostId: string, span: Span, kind: 'events' | 'lineage'): Promise<{ span: Span; snapshot: Promise<Snapshot> }> {
+    const open = this.batches.get(key);
+    if (open) {
+      open.spans.push(span);
+      return open.done;
+    }
+    const spans = [span];
+    const done = new Promise<{ span: Span; snapshot: Promise<Snapshot> }>((resolve) => {
+      // Questions started in the same tick (Promise.all in the playbook) join before the query goes out.
+      setImmediate(() => {
+        this.batches.delete(key);
+        const union = { from: Math.min(...spans.map((s) => s.from)), to: Math.max(...spans.map((s) => s.to)) };
+        const snapshot = this.takeSnapshot(operation, hostId, union, kind);
+        const entry = { span: union, at: this.clock.now(), snapshot };
+        this.snapshots.set(key, [...(this.snapshots.get(key) ?? []), entry]);
+        snapshot.catch(() => this.snapshots.set(key, (this.snapshots.get(key) ?? []).filter((c) => c !== entry)));
+        resolve(entry);
+      });
+    });
+    this.batches.set(key, { spans, done });
+    return done;
+  }
+
+  private async takeSnapshot(operation: string, hostId: string, span: Span, kind: 'events' | 'lineage'): Promise<Snapshot> {
+    const types = kind === 'events' ? SNAPSHOT_TYPES : ['Process Creation'];
+    const query = types.length === 1 ? `AgentUUID = ${q(hostId)} AND EventType = ${q(types[0]!)}` : `AgentUUID = ${q(hostId)} AND EventType In (${types.map(q).join(', ')})`;
     const agent = await this.agentByUuid(operation, hostId);
     if (!agent) return { events: [], query, coverage: 'none', note: `no SentinelOne agent has uuid ${hostId}; its telemetry is not in Deep Visibility` };
     let result: { events: Record<string, unknown>[]; truncated: boolean };
@@ -520,4 +558,12 @@ const hasCategory = (e: EcsEvent, category: string): boolean => {
   const value = (e.event as { category?: unknown } | undefined)?.category;
   return Array.isArray(value) ? value.includes(category) : value === category;
 };
+/** A snapshot cut to one question's window. */
+function within(snap: Snapshot, span: Span): Snapshot {
+  const events = snap.events.filter((e) => {
+    const at = Date.parse(getString(e, '@timestamp') ?? '');
+    return at >= span.from && at <= span.to;
+  });
+  return { ...snap, events };
+}
 const isProcessStart = (e: EcsEvent): boolean => getString(e, 'event.action') === 'Process Creation';

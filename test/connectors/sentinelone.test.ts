@@ -76,13 +76,34 @@ describe('sentinelone connector', () => {
     expect(fake.server.log.every((r) => !JSON.stringify(r.query).includes(fake.token))).toBe(true);
   });
 
-  it('paces init-queries to one a minute, and walks ancestry back past the window with a targeted query', async () => {
+  it('merges questions with different windows asked together into one query, and reuses it for windows inside', async () => {
     const { fake, connector } = await setup();
-    const chain = await connector.getAncestry({ hostId: hostA, entityId: reg.entityId }, 2, window);
+    const ref = { hostId: hostA, entityId: reg.entityId };
+    const [siblings, children, files] = await Promise.all([
+      connector.getSiblingProcesses({ hostId: hostA, entityId: cmd.entityId }, { from: iso(-15 * 60_000), to: iso(15 * 60_000) }),
+      connector.getChildProcesses(ref, { from: iso(0), to: iso(30 * 60_000) }),
+      connector.getFileEvents(ref, { from: iso(0), to: iso(30 * 60_000) }),
+    ]);
+    const inits = fake.server.requests('POST', `${API}/dv/init-query`);
+    expect(inits).toHaveLength(1);
+    expect(inits[0]!.body).toMatchObject({ fromDate: iso(-15 * 60_000), toDate: iso(30 * 60_000) });
+    expect(siblings.events.map((e) => getString(e, 'process.name')).sort()).toEqual(['reg.exe', 'whoami.exe']);
+    expect(children.events.map((e) => getString(e, 'process.name'))).toEqual(['conhost.exe']);
+    expect(files.events).toHaveLength(1);
+    // whoami started 30 s before the alert: a window starting at the alert does not show it.
+    const later = await connector.getSiblingProcesses({ hostId: hostA, entityId: cmd.entityId }, { from: iso(0), to: iso(60_000) });
+    expect(later.events.map((e) => getString(e, 'process.name'))).toEqual(['reg.exe']);
+    expect(fake.server.requests('POST', `${API}/dv/init-query`)).toHaveLength(1);
+  });
+
+  it('paces init-queries to one a minute, and walks ancestry past the snapshot with one process-creation query', async () => {
+    const { fake, connector } = await setup();
+    const chain = await connector.getAncestry({ hostId: hostA, entityId: reg.entityId }, 2, { from: iso(-24 * 3_600_000), to: iso(60_000) });
     expect(chain.events.map((e) => getString(e, 'process.name'))).toEqual(['cmd.exe', 'explorer.exe']);
     const inits = fake.server.requests('POST', `${API}/dv/init-query`);
     expect(inits).toHaveLength(2);
-    expect(inits[1]!.body.query).toBe(`AgentUUID = "${hostA}" AND EventType = "Process Creation" AND TgtProcUID = "ent-explorer"`);
+    // explorer.exe started 3 h before the alert: one query for the host's process creations finds it.
+    expect(inits[1]!.body.query).toBe(`AgentUUID = "${hostA}" AND EventType = "Process Creation"`);
     expect(inits[1]!.at - inits[0]!.at).toBeGreaterThanOrEqual(60_000);
     expect(inits.every((r) => r.status === 200)).toBe(true);
   });
