@@ -17,6 +17,7 @@ import { createRedis, waitReady } from './redis.js';
 import type { TriageJobData } from './triage/job.js';
 import { processTriage } from './triage/processor.js';
 import { responseStage } from './response/stage.js';
+import { auditLogFor } from './response/runtime.js';
 
 /** What a stage's worker factory receives. */
 export interface WorkerContext {
@@ -83,11 +84,13 @@ function record(metrics: Metrics, queue: string, job: Job, outcome: string): voi
 }
 
 export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
-  const { config, logger, metrics, audit } = options;
+  const { config, logger, metrics } = options;
   const name = options.name ?? `${hostname()}:${process.pid}`;
   const ownConnection = !options.connection;
   const connection = options.connection ?? createRedis(config.redis.url, 'worker', `hivewatch-worker-${name}`);
   await waitReady(connection);
+  // Every stage writes to the deployment's hash-chained audit log unless the caller brings its own sink.
+  const audit = options.audit ?? auditLogFor(config, connection);
   const queues = createQueues(connection, config);
   const cases = new CaseStore(connection, { prefix: config.redis.prefix, ...config.cases });
   const context: WorkerContext = { config, connection, queues, cases, logger, metrics, audit, name };

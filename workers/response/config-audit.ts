@@ -1,0 +1,22 @@
+// Configuration changes are audited: each process that starts the response stage records the hash of the
+// response and connector settings (secrets redacted), and a `config.changed` record when it differs from
+// the last one recorded for the deployment.
+import type { Redis } from 'ioredis';
+import { canonicalHash } from '../audit/canonical.js';
+import { redactSecrets } from '../audit/redact.js';
+import type { AuditSink } from '../audit/types.js';
+import type { HivewatchConfig } from '../config.js';
+
+export async function recordConfig(audit: AuditSink, redis: Redis, config: HivewatchConfig, who: string): Promise<'unchanged' | 'changed' | 'first'> {
+  const settings = redactSecrets(JSON.parse(JSON.stringify({ response: config.response ?? null, connector: config.connector ?? null })) as Record<string, unknown>) as Record<string, unknown>;
+  const hash = canonicalHash(settings);
+  const key = `${config.redis.prefix}:response:config-hash`;
+  const previous = await redis.getset(key, hash);
+  if (previous === hash) return 'unchanged';
+  await audit.append({
+    type: previous ? 'config.changed' : 'config.loaded',
+    actor: { id: who, role: 'system' },
+    data: { hash, previousHash: previous, settings },
+  });
+  return previous ? 'changed' : 'first';
+}
