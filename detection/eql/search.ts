@@ -181,17 +181,6 @@ function mapQueryFilters(q: Query, fn: (e: Expr) => Expr): Query {
   return { ...q, stages: q.stages.map(stage), until: q.until ? stage(q.until) : null };
 }
 
-function foldFilter(f: EventFilter): EventFilter {
-  return { ...f, condition: foldCase(f.condition) };
-}
-
-function foldQuery(q: Query): Query {
-  const stage = (s: Stage): Stage => ({ ...s, filter: foldFilter(s.filter) });
-  if (q.type === 'event_query') return { ...q, filter: foldFilter(q.filter) };
-  if (q.type === 'sample') return { ...q, stages: q.stages.map(stage) };
-  return { ...q, stages: q.stages.map(stage), until: q.until ? stage(q.until) : null };
-}
-
 // ---------------------------------------------------------------- compilation per index
 
 class Compiled {
@@ -300,7 +289,7 @@ function sequenceHit(key: KeyTuple, events: (Ordered | null)[]): SequenceHit {
 /** Runs a parsed query over an index set; the full response (partial-result flags included). */
 export function searchResponse(query: Query, index: IndexSet, request: SearchRequest = {}): SearchResponse {
   const req = parseSearchRequest(request);
-  let q = req.case_sensitive === false ? foldQuery(query) : query;
+  let q = req.case_sensitive === false ? mapQueryFilters(query, foldCase) : query;
   const fields = queryFields(q);
   const compiled = new Compiled(index, req, fields.all);
   // With a mapping, ES rejects a query that names a field nothing maps (unless written `?field`).
