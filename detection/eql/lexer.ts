@@ -1,6 +1,7 @@
 // The EQL lexer, following the token rules of Elasticsearch's EqlBase grammar: lower-case
 // keywords, `in~`/`like~`/`regex~`, `name~` function names, backquoted identifiers with `` `` ``
-// as the escape, `"..."` strings with `\t \b \f \n \r \" \' \\ \u{XXXX}` escapes, single-line
+// as the escape, `"..."` strings with `\t \b \f \n \r \" \' \\ \u{XX..XXXXXXXX}` (and `\uXXXX`,
+// which some ES versions read) escapes, no NUL character; single-line
 // `"""raw"""` strings, integers and decimals (`1.`, `.5`, `1e5`), `//` and nested `/* */`
 // comments. The old `'...'`, `?"..."` and `?'...'` string forms are rejected with ES's messages.
 import { EqlSyntaxError } from './errors.js';
@@ -244,7 +245,20 @@ export function tokenize(src: string): Token[] {
               value += '\\';
               break;
             case 'u': {
-              if (src[i + 2] !== '{') fail("invalid unicode escape: expected '\\u{' followed by 2-8 hex digits and '}'", i);
+              if (src[i + 2] !== '{') {
+                // Some ES versions also read `\uXXXX` (exactly four hex digits).
+                const hex4 = src.slice(i + 2, i + 6);
+                if (!/^[0-9A-Fa-f]{4}$/.test(hex4)) {
+                  fail("invalid unicode escape: expected '\\u{' followed by 2-8 hex digits and '}', or '\\u' and 4 hex digits", i);
+                }
+                const code4 = parseInt(hex4, 16);
+                if (code4 === 0) fail('Unicode sequence results in null', i);
+                if (code4 >= 0xd800 && code4 <= 0xdfff) fail(`Invalid unicode character code, [${hex4}] is a surrogate code`, i);
+                value += String.fromCharCode(code4);
+                i += 6;
+                chunk = i;
+                continue;
+              }
               let j = i + 3;
               while (j < n && isHex(src.charCodeAt(j))) j++;
               if (src[j] !== '}' || j === i + 3)
@@ -253,6 +267,7 @@ export function tokenize(src: string): Token[] {
               if (hex.length < 2 || hex.length > 8)
                 fail(`Unicode sequence should use [2-8] hex digits, [\\u{${hex}}] has [${hex.length}]`, i);
               const code = parseInt(hex, 16);
+              if (code === 0) fail('Unicode sequence results in null', i);
               if (code >= 0xd800 && code <= 0xdfff) fail(`Invalid unicode character code, [${hex}] is a surrogate code`, i);
               if (code > 0x10ffff) fail(`Invalid unicode character code [${hex}]`, i);
               value += String.fromCodePoint(code);

@@ -143,7 +143,15 @@ describe('strings', () => {
     expect(syntaxError(() => parseExpression(String.raw`"\u{1}"`)).message).toMatch(/\[2-8\] hex digits/);
     expect(syntaxError(() => parseExpression(String.raw`"\u{123456789}"`)).message).toMatch(/\[2-8\] hex digits/);
     expect(syntaxError(() => parseExpression(String.raw`"\u{D800}"`)).message).toMatch(/surrogate/);
-    expect(syntaxError(() => parseExpression(String.raw`"\u0041"`)).message).toMatch(/unicode escape/);
+    expect(parseExpression(String.raw`"\u0041\u01f0}"`)).toEqual(lit('string', 'A\u01f0}'));
+    expect(syntaxError(() => parseExpression(String.raw`"\u041"`)).message).toMatch(/unicode escape/);
+    expect(syntaxError(() => parseExpression(String.raw`"\u{}"`)).message).toMatch(/unicode escape/);
+    expect(syntaxError(() => parseExpression(String.raw`"\u{00AFU1}"`)).message).toMatch(/unicode escape/);
+    expect(syntaxError(() => parseExpression(String.raw`"\u{0000}"`)).message).toBe('line 1:2: Unicode sequence results in null');
+    expect(syntaxError(() => parseExpression(String.raw`"\u0000"`)).message).toBe('line 1:2: Unicode sequence results in null');
+    expect(syntaxError(() => parseExpression(String.raw`"\u{10000000}"`)).message).toBe(
+      'line 1:2: Invalid unicode character code [10000000]',
+    );
   });
 
   it('rejects unknown escapes, newlines inside strings and unterminated strings', () => {
