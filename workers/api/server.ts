@@ -8,6 +8,7 @@ import { CaseStore } from '../cases/store.js';
 import { hasCredentials, type HivewatchConfig } from '../config.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { createQueues, type Queues } from '../queues.js';
+import { waitReady } from '../redis.js';
 import { adminRoutes } from './admin.js';
 import { createAuthenticator, type Authenticator } from './auth.js';
 import { HttpError, installErrorHandler } from './errors.js';
@@ -63,7 +64,15 @@ export interface HivewatchServer extends FastifyInstance {
 
 export async function buildServer(deps: ServerDeps): Promise<HivewatchServer> {
   const { config, redis } = deps;
-  const queues = deps.queues ?? createQueues(redis, config);
+  // BullMQ defines dozens of scripts on the connection it uses, and ioredis copies every defined script onto
+  // each MULTI/pipeline object: the queues get their own connection, so our own calls stay cheap.
+  let queueConnection: Redis | undefined;
+  if (!deps.queues) {
+    queueConnection = redis.duplicate();
+    queueConnection.on('error', () => undefined);
+    await waitReady(queueConnection, 5000).catch(() => undefined); // Redis down: requests answer 503
+  }
+  const queues = deps.queues ?? createQueues(queueConnection!, config);
   const cases = deps.cases ?? new CaseStore(redis, { prefix: config.redis.prefix, ...config.cases, now: deps.now });
   const metrics = deps.metrics ?? createMetrics();
   metrics.watchQueues(Object.values(queues.byName));
@@ -80,6 +89,11 @@ export async function buildServer(deps: ServerDeps): Promise<HivewatchServer> {
     return503OnClosing: true,
   } as Parameters<typeof Fastify>[0]) as unknown as HivewatchServer;
   app.decorate('hivewatch', context);
+  app.addHook('onClose', async () => {
+    if (!queueConnection) return;
+    await queues.close();
+    await queueConnection.quit().catch(() => undefined);
+  });
   app.decorate('authenticate', auth.preHandler);
   app.decorateRequest('principal', undefined);
   app.decorateRequest('rawBody', undefined);

@@ -146,6 +146,12 @@ export class CaseStore {
    */
   async admitMany(alerts: { alert: Alert; queue: string; jobId: string }[]): Promise<AdmitResult[]> {
     if (alerts.length === 0) return [];
+    if (alerts.length === 1) {
+      // One alert (Kibana's per-alert action): a direct call, no pipeline object.
+      const { alert, queue, jobId } = alerts[0]!;
+      const [outcome, caseId, queued] = await this.redis.hwCaseAdmit(...this.admitArgs(alert, `${queue}/${jobId}`));
+      return [{ outcome: outcome as AdmitOutcome, caseId, queued: queued === '1' }];
+    }
     const pipeline = this.redis.pipeline() as unknown as { hwCaseAdmit(...args: unknown[]): void; exec(): Promise<[Error | null, unknown][] | null> };
     for (const { alert, queue, jobId } of alerts) pipeline.hwCaseAdmit(...this.admitArgs(alert, `${queue}/${jobId}`));
     const replies = (await pipeline.exec()) ?? [];

@@ -73,9 +73,8 @@ export async function serve(options: ServeOptions): Promise<{ url: string; stop(
   return {
     url,
     async stop() {
-      await app.close(); // stops accepting; in-flight requests finish first
+      await app.close(); // stops accepting; in-flight requests finish first; closes the queues
       await workers?.close();
-      await app.hivewatch.queues.close();
       await redis.quit().catch(() => undefined);
     },
   };
