@@ -9,6 +9,7 @@ import { DefenderConnector } from './defender/index.js';
 import { ElasticConnector } from './elastic/index.js';
 import { FileKeyStore, MemoryKeyStore, RedisKeyStore, type ActionKeyStore } from './http/keystore.js';
 import type { Clock } from './http/clock.js';
+import type { CallObserver } from './http/metrics.js';
 import { ReplayConnector } from './replay/index.js';
 import { SentinelOneConnector } from './sentinelone/index.js';
 import type { Connector } from './types.js';
@@ -20,6 +21,8 @@ export interface ConnectorDeps {
   redisPrefix?: string;
   logger?: Logger;
   clock?: Clock;
+  /** Vendor-call metrics sink, e.g. connectorMetrics(metrics.registry). */
+  metrics?: CallObserver;
   env?: Record<string, string | undefined>;
 }
 
@@ -50,6 +53,7 @@ export async function createConnector(raw: ConnectorConfig | unknown, deps: Conn
         keyStore: keyStore('elastic', config.keyStore, deps),
         clock: deps.clock,
         logger: deps.logger,
+        observer: deps.metrics,
       });
     case 'crowdstrike':
       return new CrowdStrikeConnector({
@@ -66,6 +70,7 @@ export async function createConnector(raw: ConnectorConfig | unknown, deps: Conn
         keyStore: keyStore('crowdstrike', config.keyStore, deps),
         clock: deps.clock,
         logger: deps.logger,
+        observer: deps.metrics,
       });
     case 'defender': {
       const { kind: _kind, clientSecret, keyStore: ks, http, ...rest } = config;

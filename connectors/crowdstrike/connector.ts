@@ -23,6 +23,7 @@ import {
   validateActionRequest,
   validateWindow,
   type ActionKeyStore,
+  type CallObserver,
   type Clock,
   type RetryPolicy,
 } from '../http/index.js';
@@ -54,6 +55,8 @@ export interface CrowdStrikeConnectorOptions {
   keyStore?: ActionKeyStore;
   clock?: Clock;
   logger?: Logger;
+  /** Vendor-call metrics (connectorMetrics). */
+  observer?: CallObserver;
 }
 
 const SYNTHETIC = 'hw:';
@@ -84,6 +87,7 @@ export class CrowdStrikeConnector implements Connector {
       maxRetries: opts.maxRetries,
       maxWaitMs: opts.maxWaitMs,
       logger: opts.logger,
+      observer: opts.observer,
     };
     // the token endpoint shares the breaker; its client has no auth of its own
     const tokenHttp = new HttpClient({ ...common, auth: { headers: async () => ({}), secrets: () => [clientSecret] } });

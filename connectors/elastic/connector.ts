@@ -20,6 +20,7 @@ import {
   validateActionRequest,
   validateWindow,
   type ActionKeyStore,
+  type CallObserver,
   type Clock,
   type RetryPolicy,
 } from '../http/index.js';
@@ -58,6 +59,8 @@ export interface ElasticConnectorOptions {
   keyStore?: ActionKeyStore;
   clock?: Clock;
   logger?: Logger;
+  /** Vendor-call metrics (connectorMetrics). */
+  observer?: CallObserver;
 }
 
 type Filter = Record<string, unknown>;
@@ -93,6 +96,7 @@ export class ElasticConnector implements Connector {
       maxRetries: opts.maxRetries,
       maxWaitMs: opts.maxWaitMs,
       logger: opts.logger,
+      observer: opts.observer,
     };
     this.es = new HttpClient({ ...common, baseURL: opts.elasticsearchUrl.replace(/\/$/, '') });
     const kibanaBase = opts.kibanaUrl.replace(/\/$/, '') + (opts.space && opts.space !== 'default' ? `/s/${opts.space}` : '');

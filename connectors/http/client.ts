@@ -3,6 +3,7 @@
 // messages carry no secret.
 
 import http from 'node:http';
+import { performance } from 'node:perf_hooks';
 import https from 'node:https';
 import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
 import type { Logger } from 'pino';
@@ -10,6 +11,7 @@ import type { AuthProvider } from './auth.js';
 import { CircuitBreaker, breakerFor, type BreakerOptions } from './breaker.js';
 import { systemClock, type Clock } from './clock.js';
 import { ConnectorError, type ConnectorErrorCode } from './errors.js';
+import type { CallObserver } from './metrics.js';
 import { quoteVendorText } from './redact.js';
 import { fullJitter, type RetryPolicy } from './retry.js';
 
@@ -31,6 +33,8 @@ export interface HttpClientOptions {
   clock?: Clock;
   headers?: Record<string, string>;
   logger?: Logger;
+  /** Metrics sink (see connectorMetrics). */
+  observer?: CallObserver;
 }
 
 export interface RequestSpec {
@@ -109,15 +113,18 @@ export class HttpClient {
     let reauthed = false;
     for (;;) {
       if (!this.breaker.tryAcquire()) {
+        this.opts.observer?.attempt(this.vendor, spec.operation, 'circuit_open', 0);
         throw this.error(spec, 'HW_ERR_CONNECTOR_CIRCUIT_OPEN', `circuit open after repeated failures; next trial in ${Math.ceil(this.breaker.retryInMs / 1000)} s`, undefined, true);
       }
       this.stats.requests += 1;
       let status: number | undefined;
       let headers: Record<string, string | undefined> = {};
       let failure: ConnectorError;
+      const started = performance.now();
       try {
         const res = await this.axios.request(await this.axiosConfig(spec));
         status = res.status;
+        this.opts.observer?.attempt(this.vendor, spec.operation, String(status), (performance.now() - started) / 1000);
         headers = normaliseHeaders(res.headers as Record<string, unknown>);
         if ((status >= 200 && status < 300) || spec.acceptStatus?.includes(status)) {
           this.breaker.onSuccess();
@@ -137,6 +144,7 @@ export class HttpClient {
       } catch (e) {
         if (e instanceof ConnectorError) throw e;
         failure = this.transportError(spec, e);
+        this.opts.observer?.attempt(this.vendor, spec.operation, failure.code === 'HW_ERR_CONNECTOR_TIMEOUT' ? 'timeout' : 'network', (performance.now() - started) / 1000);
         this.breaker.onFailure();
         const refused = (e as { code?: string }).code === 'ECONNREFUSED';
         if (!(idempotent || refused) || attempt >= maxRetries) throw failure;
@@ -147,6 +155,7 @@ export class HttpClient {
         throw this.error(spec, status === 429 ? 'HW_ERR_CONNECTOR_RATE_LIMITED' : failure.code, `${failure.detail}; the vendor asks to wait ${Math.ceil(wait / 1000)} s, over the ${Math.ceil(maxWaitMs / 1000)} s maximum`, status, true);
       }
       this.stats.retries += 1;
+      this.opts.observer?.retry(this.vendor, status === undefined ? (failure.code === 'HW_ERR_CONNECTOR_TIMEOUT' ? 'timeout' : 'network') : String(status), wait);
       this.opts.logger?.warn({ vendor: this.vendor, operation: spec.operation, status, attempt, waitMs: wait, policy: this.policy.name }, 'retrying vendor call');
       await this.clock.sleep(wait);
     }

@@ -12,3 +12,4 @@ export * from './retry.js';
 export * from './token.js';
 export * from './ledger.js';
 export * from './action-request.js';
+export * from './metrics.js';

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ActionLedger,
@@ -18,6 +19,7 @@ import {
   bearerAuth,
   clientCredentialsGrant,
   collectPages,
+  connectorMetrics,
   crowdstrikeRetryPolicy,
   cursorPage,
   elasticRetryPolicy,
@@ -124,6 +126,20 @@ describe('retries', () => {
     const http = client({ maxRetries: 2, retryPolicy: elasticRetryPolicy({ random: () => 0 }), breaker: new CircuitBreaker({ clock, failureThreshold: 100 }) });
     await expect(http.request({ operation: 'probe', method: 'GET', url: '/ok' })).rejects.toMatchObject({ code: 'HW_ERR_CONNECTOR_VENDOR_ERROR', status: 502 });
     expect(server.calls('GET', '/ok')).toBe(3);
+  });
+});
+
+describe('metrics', () => {
+  it('counts attempts by outcome, retries by reason and the time waited', async () => {
+    const registry = new Registry();
+    server.fault('GET', '/ok', { status: 429, headers: { 'Retry-After': '2' } });
+    const http = client({ retryPolicy: microsoftRetryPolicy(), observer: connectorMetrics(registry) });
+    await http.request({ operation: 'probe', method: 'GET', url: '/ok' });
+    const text = await registry.metrics();
+    expect(text).toContain('hivewatch_vendor_requests_total{vendor="testvendor",outcome="429"} 1');
+    expect(text).toContain('hivewatch_vendor_requests_total{vendor="testvendor",outcome="200"} 1');
+    expect(text).toContain('hivewatch_vendor_retries_total{vendor="testvendor",reason="429"} 1');
+    expect(text).toContain('hivewatch_vendor_retry_wait_seconds_total{vendor="testvendor"} 2');
   });
 });
 
