@@ -2,7 +2,7 @@
 // Sysmon, 4688, CrowdStrike FDR, M365, S1, Endgame); file and network events from the sources that
 // carry them per process (Defend, Sysmon EID 11/3, winlogbeat). 4688 has no file/network events at all.
 //
-// Coverage rule (documented in docs/connectors.md): a category is `none` for a query when no index of
+// Coverage rule (documented in docs/connectors-elastic-crowdstrike.md): a category is `none` for a query when no index of
 // that category exists in the cluster (`_shards.total` 0), or when the query found nothing and the host
 // has sent no event of that category within an hour either side of the window. `partial` when shards
 // failed or the search timed out. Otherwise `full`, also with zero events.
