@@ -28,7 +28,7 @@ import type {
 import { DEFENDER_BASE_ACTIONS, DEFENDER_KILL_ACTION } from './declarations.js';
 import { alertRowToEcs, fileRowToEcs, networkRowToEcs, processRowToEcs, type Row } from './ecs.js';
 import { parseMdeEntityId } from './entity.js';
-import { ROW_LIMIT, activityKql, alertsKql, childrenKql, processKql, type PidPin, type Span } from './kql.js';
+import { ROW_LIMIT, activityKql, alertsKql, childrenKql, processKql, processesKql, type PidPin, type Span } from './kql.js';
 
 export interface DefenderConnectorOptions {
   tenantId: string;
@@ -74,6 +74,7 @@ export interface DefenderConnectorOptions {
 }
 
 const VENDOR = 'defender';
+const inSpan = (ms: number, span: Span): boolean => ms >= span.from && ms <= span.to;
 const MINUTE = 60_000;
 
 const huntingResponse = z.looseObject({ Results: z.array(z.record(z.string(), z.unknown())).optional(), results: z.array(z.record(z.string(), z.unknown())).optional() });
@@ -173,36 +174,64 @@ export class DefenderConnector implements Connector {
 
   async getAncestry(proc: ProcessRef, levels: number, window: TimeWindow): Promise<QueryResult> {
     const span = this.span('getAncestry', window);
-    let pin = this.pin('getAncestry', proc);
-    const machine = await this.machine('getAncestry', proc.hostId);
-    const queries: string[] = [];
+    const pin = this.pin('getAncestry', proc);
+    const host = proc.hostId;
+    const firstKql = processKql(host, pin, pin.creation ? this.around(pin.creation) : span, !pin.creation);
+    const [machine, firstRows] = await Promise.all([this.machine('getAncestry', host), this.hunt('getAncestry', firstKql)]);
+    if (!machine) return this.notOnboarded(host, firstKql, window);
+    const queries = [firstKql];
     const chain: EcsEvent[] = [];
-    if (!machine) return this.notOnboarded(proc.hostId, processKql(proc.hostId, pin, span), window);
-    // Each level is one hunting call: the child's row names its parent's pid and creation time.
-    let lookIn: Span = pin.creation ? this.around(pin.creation) : span;
+    let row = firstRows[0];
     let note: string | undefined;
-    for (let level = 0; level <= levels; level++) {
-      const kql = processKql(proc.hostId, pin, lookIn, !pin.creation);
-      queries.push(kql);
-      const rows = await this.hunt('getAncestry', kql);
-      const row = rows[0];
-      if (!row) {
-        if (level > 0) note = `ancestry stops after ${chain.length} of ${levels} levels: no process event for pid ${pin.pid} on machine ${proc.hostId} in the hunting data`;
-        break;
+    // A process row names its parent and its grandparent (pid + creation time), so each further call
+    // fetches two levels: two levels cost two round trips in all.
+    while (row && chain.length < levels) {
+      const want = this.ancestorPins(row).slice(0, levels - chain.length);
+      if (want.length === 0) break;
+      let rows: Row[];
+      let kql: string;
+      if (want.every((p) => p.creation)) {
+        const from = Math.min(...want.map((p) => p.creation!.from));
+        const to = Math.max(...want.map((p) => p.creation!.to));
+        kql = processesKql(host, want, this.around({ from, to }));
+        rows = await this.hunt('getAncestry', kql);
+      } else {
+        // Without a creation time the parent is the last process with that pid started before the child.
+        const childStart = Date.parse(String(row.ProcessCreationTime ?? row.Timestamp));
+        kql = processKql(host, { pid: want[0]!.pid }, { from: childStart - 24 * 60 * MINUTE, to: childStart }, true);
+        rows = await this.hunt('getAncestry', kql);
+        want.length = 1;
       }
-      if (level > 0) chain.push(processRowToEcs(row));
-      if (level === levels) break;
-      const parentPid = typeof row.InitiatingProcessId === 'number' ? row.InitiatingProcessId : Number(row.InitiatingProcessId);
-      if (!Number.isInteger(parentPid)) break;
-      const parentCreation = typeof row.InitiatingProcessCreationTime === 'string' ? Date.parse(row.InitiatingProcessCreationTime) : Number.NaN;
-      const childStart = typeof row.ProcessCreationTime === 'string' ? Date.parse(row.ProcessCreationTime) : Date.parse(String(row.Timestamp));
-      pin = Number.isNaN(parentCreation) ? { pid: parentPid } : { pid: parentPid, creation: { from: parentCreation - this.tolerance, to: parentCreation + this.tolerance } };
-      // Without a creation time, the parent is the last process with that pid started before the child.
-      lookIn = pin.creation ? this.around(pin.creation) : { from: childStart - 24 * 60 * MINUTE, to: childStart };
+      queries.push(kql);
+      let last: Row | undefined;
+      for (const wanted of want) {
+        const found = rows.find((r) => Number(r.ProcessId) === wanted.pid && (!wanted.creation || inSpan(Date.parse(String(r.ProcessCreationTime)), wanted.creation)));
+        if (!found) {
+          note = `ancestry stops after ${chain.length} of ${levels} levels: no process event for pid ${wanted.pid} on machine ${host} in the hunting data`;
+          break;
+        }
+        chain.push(processRowToEcs(found));
+        last = found;
+      }
+      if (note) break;
+      row = last;
     }
     const query = queries.join('\n\n');
     if (note) return { events: chain, coverage: 'partial', query, window, note };
     return { events: chain, coverage: 'full', query, window };
+  }
+
+  /** The parent and grandparent a process row names, nearest first. */
+  private ancestorPins(row: Row): PidPin[] {
+    const pins: PidPin[] = [];
+    for (const [pidField, timeField] of [['InitiatingProcessId', 'InitiatingProcessCreationTime'], ['InitiatingProcessParentId', 'InitiatingProcessParentCreationTime']] as const) {
+      const pid = Number(row[pidField]);
+      if (row[pidField] === undefined || row[pidField] === null || !Number.isInteger(pid)) break;
+      const creation = typeof row[timeField] === 'string' ? Date.parse(row[timeField] as string) : Number.NaN;
+      pins.push(Number.isNaN(creation) ? { pid } : { pid, creation: { from: creation - this.tolerance, to: creation + this.tolerance } });
+      if (Number.isNaN(creation)) break; // the grandparent is only trusted when the parent is pinned
+    }
+    return pins;
   }
 
   async getFileEvents(proc: ProcessRef, window: TimeWindow): Promise<QueryResult> {

@@ -15,7 +15,8 @@ const between = (field: string, span: Span): string => `${field} between (${dt(s
 const PROCESS_COLUMNS =
   'Timestamp, DeviceId, DeviceName, ActionType, ProcessId, ProcessCreationTime, FileName, FolderPath, ProcessCommandLine, ' +
   'ProcessVersionInfoOriginalFileName, SHA1, SHA256, AccountSid, AccountName, AccountDomain, AccountObjectId, InitiatingProcessId, ' +
-  'InitiatingProcessCreationTime, InitiatingProcessFileName, InitiatingProcessFolderPath, InitiatingProcessCommandLine, ReportId';
+  'InitiatingProcessCreationTime, InitiatingProcessFileName, InitiatingProcessFolderPath, InitiatingProcessCommandLine, ' +
+  'InitiatingProcessParentId, InitiatingProcessParentCreationTime, InitiatingProcessParentFileName, ReportId';
 
 const FILE_COLUMNS =
   'Timestamp, DeviceId, DeviceName, ActionType, FileName, FolderPath, SHA1, SHA256, InitiatingProcessId, InitiatingProcessCreationTime, ' +
@@ -46,6 +47,19 @@ export function processKql(deviceId: string, pin: PidPin, window: Span, newestFi
     `| project ${PROCESS_COLUMNS}`,
     `| order by Timestamp ${newestFirst ? 'desc' : 'asc'}`,
     `| take ${newestFirst ? 1 : ROW_LIMIT}`,
+  ].join('\n');
+}
+
+/** The creation events of several processes at once (ancestry: a row names its parent and grandparent). */
+export function processesKql(deviceId: string, pins: PidPin[], window: Span): string {
+  return [
+    'DeviceProcessEvents',
+    `| where ${between('Timestamp', window)}`,
+    `| where DeviceId == ${kqlString(deviceId)}`,
+    `| where ${pins.map((pin) => `(${pinned('ProcessId', 'ProcessCreationTime', pin)})`).join(' or ')}`,
+    `| project ${PROCESS_COLUMNS}`,
+    '| order by Timestamp desc',
+    `| take ${ROW_LIMIT}`,
   ].join('\n');
 }
 

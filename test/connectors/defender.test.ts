@@ -87,6 +87,19 @@ describe('defender connector', () => {
     expect(alerts.events[0]).toMatchObject({ event: { kind: 'signal', severity_name: 'High' }, rule: { name: 'Suspicious registry hive export' } });
   });
 
+  it('walks two ancestry levels in two hunting calls (a row names parent and grandparent), and says where it stops', async () => {
+    const { fake, connector } = await fresh();
+    const two = await connector.getAncestry({ hostId: host, entityId: entityIdOf(reg) }, 2, window);
+    expect(two.events.map((e) => getString(e, 'process.name'))).toEqual(['cmd.exe', 'explorer.exe']);
+    expect(fake.queries).toHaveLength(2);
+    expect(fake.queries[1]).toContain('| where (ProcessId == 4100 and ProcessCreationTime between (');
+    expect(fake.queries[1]).toContain(') or (ProcessId == 2000 and ProcessCreationTime between (');
+    const three = await connector.getAncestry({ hostId: host, pid: reg.pid, startTime: reg.start }, 3, window);
+    expect(three.events).toHaveLength(2);
+    expect(three.coverage).toBe('partial');
+    expect(three.note).toMatch(/stops after 2 of 3 levels: no process event for pid 600/);
+  });
+
   it('uses one token per audience and refreshes before expiry', async () => {
     const { fake, connector, clock } = await fresh({}, { tokenLifetimeSec: 100 });
     await connector.getProcessEvent({ hostId: host, entityId: entityIdOf(reg) }, window);

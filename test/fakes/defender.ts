@@ -369,6 +369,9 @@ export class DefenderFake {
           InitiatingProcessFileName: parent?.name,
           InitiatingProcessFolderPath: parent?.executable,
           InitiatingProcessCommandLine: parent?.commandLine,
+          InitiatingProcessParentId: parent?.parent?.pid,
+          InitiatingProcessParentCreationTime: parent?.parent?.start,
+          InitiatingProcessParentFileName: parent?.parent ? byEntity.get(parent.parent.entityId)?.name : undefined,
           ReportId: 1000 + p.pid,
         };
       }),
