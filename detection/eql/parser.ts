@@ -41,6 +41,7 @@ const TIME_UNITS = new Map<string, TimeSpan['unit']>([
 ]);
 
 const LONG_MAX = 9223372036854775807n;
+const MAX_DEPTH = 200;
 
 function describe(t: Token): string {
   if (t.kind === 'eof') return '<EOF>';
@@ -265,13 +266,25 @@ class Parser {
 
   // ---- expressions ----
 
+  // Nesting (parentheses, calls, `not`, unary minus) is bounded so that a hostile query fails with
+  // an EqlSyntaxError instead of overflowing the stack; real rules nest a handful of levels.
+  private depth = 0;
+
+  private enter(): void {
+    if (++this.depth > MAX_DEPTH) {
+      this.failAt(`the query nests more than ${MAX_DEPTH} levels deep; simplify it`, this.t);
+    }
+  }
+
   expression(): Expr {
+    this.enter();
     let left = this.andExpr();
     while (this.isKw('or')) {
       const op = this.next();
       const right = this.andExpr();
       left = this.mark({ type: 'or', left, right }, op);
     }
+    this.depth--;
     return left;
   }
 
@@ -288,7 +301,10 @@ class Parser {
   private notExpr(): Expr {
     if (this.isKw('not')) {
       const t = this.next();
-      return this.mark({ type: 'not', expr: this.notExpr() }, t);
+      this.enter();
+      const expr = this.notExpr();
+      this.depth--;
+      return this.mark({ type: 'not', expr }, t);
     }
     if (this.t.kind === 'ident' && this.peek().kind === 'keyword' && this.peek().text === 'of') {
       this.failAt('Process relationships are not supported', this.t);
@@ -334,11 +350,17 @@ class Parser {
   private unary(): Expr {
     if (this.isOp('-')) {
       const t = this.next();
-      return this.mark({ type: 'negate', expr: this.unary() }, t);
+      this.enter();
+      const expr = this.unary();
+      this.depth--;
+      return this.mark({ type: 'negate', expr }, t);
     }
     if (this.isOp('+')) {
       this.next();
-      return this.unary();
+      this.enter();
+      const expr = this.unary();
+      this.depth--;
+      return expr;
     }
     const start = this.t;
     const primary = this.primary();

@@ -426,6 +426,18 @@ describe('syntax errors', () => {
     expect(syntaxError(() => parseQuery('process where a !: "x"')).message).toMatch(/^line 1:17: the \[!:\] operator is not supported/);
   });
 
+  it('bound the nesting depth instead of overflowing the stack', () => {
+    const deep = (n: number, open: string, close: string) => `process where ${open.repeat(n)}a == 1${close.repeat(n)}`;
+    expect(() => parseQuery(deep(150, '(', ')'))).not.toThrow();
+    expect(syntaxError(() => parseQuery(deep(5000, '(', ')'))).message).toMatch(/nests more than 200 levels deep/);
+    expect(syntaxError(() => parseQuery(deep(5000, 'not ', ''))).message).toMatch(/nests more than 200 levels deep/);
+    expect(syntaxError(() => parseQuery(`process where ${'-'.repeat(5000)}a == 1`)).message).toMatch(/nests more than/);
+    expect(syntaxError(() => parseQuery(`process where ${'length('.repeat(5000)}`)).message).toMatch(/nests more than/);
+    // Long flat chains are loops, not recursion.
+    const chain = Array.from({ length: 3000 }, (_, i) => `a == ${i}`).join(' or ');
+    expect(() => parseQuery(`process where ${chain}`)).not.toThrow();
+  });
+
   it('count columns from 1 and lines across comments and backquoted names', () => {
     const err = syntaxError(() => parseQuery('/* one\ntwo */ process where `a\nb` == )'));
     expect([err.line, err.column]).toEqual([3, 7]);
