@@ -9,12 +9,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { parseAlert } from '../detection/alert.js';
 import { loadConfig } from '../workers/config.js';
 import { alertJobId, createQueue, QUEUE_NAMES } from '../workers/queues.js';
 import { createRedis, waitReady } from '../workers/redis.js';
+import type { Redis } from 'ioredis';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
@@ -103,6 +106,9 @@ async function startServer(): Promise<{ url: string; child: ChildProcess | null 
 
 interface Figures {
   label: string;
+  /** CPU the API process and Redis spent per alert (µs): comparable across loaded and idle machines. */
+  serverCpuUs?: number;
+  redisCpuUs?: number;
   requestsPerSec: number;
   alertsPerSec: number;
   p50: number;
@@ -111,7 +117,32 @@ interface Figures {
   errors: number;
 }
 
+/** utime+stime of a process in µs (Linux /proc; 0 elsewhere). */
+function processCpuUs(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / 100) * 1e6; // clock ticks of 10 ms
+  } catch {
+    return 0;
+  }
+}
+
+let probe: Redis | undefined;
+/** Redis's own CPU (user + sys) in µs; includes other clients of a shared Redis. */
+async function redisCpuUs(): Promise<number> {
+  probe ??= createRedis(redisUrl, 'producer', 'hivewatch-bench-probe');
+  await waitReady(probe);
+  const info = await probe.info('cpu');
+  const read = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return (read('used_cpu_user') + read('used_cpu_sys')) * 1e6;
+}
+
+let serverPid: number | undefined;
+
 async function drive(url: string, label: string, perRequest: number, options: { overallRate?: number; connections: number }): Promise<Figures> {
+  const cpu0 = processCpuUs(serverPid);
+  const redis0 = await redisCpuUs();
   const body = perRequest === 1 ? () => alertJson() : () => `{"alerts":[${Array.from({ length: perRequest }, alertJson).join(',')}]}`;
   const result = await autocannon({
     url,
@@ -129,8 +160,11 @@ async function drive(url: string, label: string, perRequest: number, options: { 
     ],
   });
   const ok = result['2xx'];
+  const alerts = Math.max(1, ok * perRequest);
   return {
     label,
+    serverCpuUs: serverPid ? (processCpuUs(serverPid) - cpu0) / alerts : undefined,
+    redisCpuUs: ((await redisCpuUs()) - redis0) / alerts,
     requestsPerSec: ok / result.duration,
     alertsPerSec: (ok * perRequest) / result.duration,
     p50: result.latency.p50,
@@ -146,13 +180,15 @@ async function rawAddBulk(total: number, parallel: number): Promise<Figures> {
   const redis = createRedis(redisUrl, 'producer', 'hivewatch-bench-raw');
   await waitReady(redis);
   const queue = createQueue(QUEUE_NAMES.alerts, redis, config);
-  const batches = Array.from({ length: Math.ceil(total / 100) }, () =>
+  total = Math.ceil(total / 100) * 100;
+  const batches = Array.from({ length: total / 100 }, () =>
     Array.from({ length: 100 }, () => {
       const alert = parseAlert(JSON.parse(alertJson()));
       return { name: 'alert', data: { alert, caseId: 'case-raw', admission: 'created', receivedAt: new Date().toISOString(), source: 'bench' }, opts: { jobId: alertJobId(alert.id) } };
     }),
   );
   const latencies: number[] = [];
+  const redis0 = await redisCpuUs();
   const start = performance.now();
   let next = 0;
   await Promise.all(
@@ -170,7 +206,8 @@ async function rawAddBulk(total: number, parallel: number): Promise<Figures> {
   await redis.quit();
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  return { label: `raw addBulk x100 (${parallel} in flight)`, requestsPerSec: batches.length / seconds, alertsPerSec: (batches.length * 100) / seconds, p50: pct(0.5), p99: pct(0.99), non2xx: 0, errors: 0 };
+  const redisCpu = ((await redisCpuUs()) - redis0) / total;
+  return { label: `raw addBulk x100 (${parallel} in flight)`, redisCpuUs: redisCpu, requestsPerSec: batches.length / seconds, alertsPerSec: (batches.length * 100) / seconds, p50: pct(0.5), p99: pct(0.99), non2xx: 0, errors: 0 };
 }
 
 async function cleanupKeys(): Promise<void> {
@@ -186,6 +223,7 @@ async function cleanupKeys(): Promise<void> {
 }
 
 const { url, child } = await startServer();
+serverPid = child?.pid;
 const figures: Figures[] = [];
 try {
   console.log(`hivewatch intake bench: ${url}, ${duration}s per phase, prefix ${prefix}`);
@@ -197,20 +235,22 @@ try {
   const raw = await rawAddBulk(Math.max(5_000, Math.min(50_000, Math.round(batched.alertsPerSec * duration))), 4);
   figures.push(raw);
   console.log('');
-  console.log('phase                              req/s    alerts/s   p50 ms   p99 ms   non-2xx  errors');
+  console.log('phase                              req/s    alerts/s   p50 ms   p99 ms   non-2xx  errors  API CPU us/alert  Redis CPU us/alert');
+  const us = (value: number | undefined) => (value === undefined ? '-' : value.toFixed(0));
   for (const f of figures) {
     console.log(
-      `${f.label.padEnd(32)} ${f.requestsPerSec.toFixed(0).padStart(7)} ${f.alertsPerSec.toFixed(0).padStart(10)} ${f.p50.toFixed(1).padStart(8)} ${f.p99.toFixed(1).padStart(8)} ${String(f.non2xx).padStart(9)} ${String(f.errors).padStart(7)}`,
+      `${f.label.padEnd(32)} ${f.requestsPerSec.toFixed(0).padStart(7)} ${f.alertsPerSec.toFixed(0).padStart(10)} ${f.p50.toFixed(1).padStart(8)} ${f.p99.toFixed(1).padStart(8)} ${String(f.non2xx).padStart(9)} ${String(f.errors).padStart(7)} ${us(f.serverCpuUs).padStart(17)} ${us(f.redisCpuUs).padStart(19)}`,
     );
   }
   console.log('');
   console.log(`batched intake / raw addBulk = ${((batched.alertsPerSec / raw.alertsPerSec) * 100).toFixed(0)}% (target >= 60%)`);
   console.log(`single-alert max = ${figures[0]!.alertsPerSec.toFixed(0)} alerts/s (target >= 3,000); p99 at 1,000/s = ${figures[1]!.p99.toFixed(1)} ms (target < 50 ms)`);
-  console.log('(figures from a shared 2-core machine; other processes load it)');
+  console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores (a shared machine: other processes load it)`);
 } finally {
   if (child) {
     child.kill('SIGTERM');
     await once(child, 'exit');
   }
   await cleanupKeys();
+  await probe?.quit();
 }
