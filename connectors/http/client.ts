@@ -196,7 +196,12 @@ export class HttpClient {
       : 'HW_ERR_CONNECTOR_VENDOR_ERROR';
     const said = vendorMessage(body);
     const detail = `HTTP ${status} on ${spec.method} ${pathOf(spec.url)}${said ? `: ${quoteVendorText(said, this.secrets())}` : ''}`;
-    return this.error(spec, code, detail, status, status === 429 || status >= 500);
+    const err = this.error(spec, code, detail, status, status === 429 || status >= 500);
+    if (status === 401 && !this.opts.auth?.refresh) {
+      // a static key has no refresh: say so rather than "refused after re-authenticating"
+      return new ConnectorError({ code, vendor: this.vendor, operation: spec.operation, detail: err.detail, status, hint: 'the API key or token was refused; check it is current, not revoked, and for this cluster/tenant' });
+    }
+    return err;
   }
 
   private transportError(spec: RequestSpec, e: unknown): ConnectorError {

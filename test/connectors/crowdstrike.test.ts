@@ -107,6 +107,14 @@ describe('queries (NG-SIEM)', () => {
     expect(fake.server.calls('POST', JOBS)).toBe(2);
   });
 
+  it('fails with a clear error when the query job keeps expiring before it is polled', async () => {
+    fake.server.completeAfterPolls = 3;
+    fake.jobTtlMs = 100;
+    const err = await connector({ queryPollMs: 250 }).getProcessEvent({ hostId: AID, entityId: '3000' }, WINDOW).catch((e) => e);
+    expect(err).toMatchObject({ code: 'HW_ERR_CONNECTOR_VENDOR_ERROR', operation: 'getProcessEvent', message: expect.stringMatching(/expired twice/) });
+    expect(fake.server.calls('POST', JOBS)).toBe(2);
+  });
+
   it('finds a process by pid near its start time, not the reused pid a day earlier', async () => {
     const res = await connector().getProcessEvent({ hostId: AID, pid: 4242, startTime: at(0) }, { from: at(-48 * 60), to: at(60) });
     expect(names(res.events)).toEqual(['reg.exe']);
