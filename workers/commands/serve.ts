@@ -1,5 +1,6 @@
 // `hivewatch serve [--with-workers]` (the HTTP API) and `hivewatch worker` (the queue workers).
 import type { Command } from 'commander';
+import Fastify from 'fastify';
 import { buildServer, type ServerPlugin } from '../api/server.js';
 import { ConfigError, hasCredentials, loadConfig, describeConfig, type HivewatchConfig } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -44,6 +45,16 @@ function onShutdown(logger: Logger, stop: () => Promise<void>): void {
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
   process.on('unhandledRejection', (reason) => logger.error({ err: { message: String((reason as Error)?.message ?? reason) } }, 'unhandled rejection'));
+}
+
+/** A bare /metrics + /healthz listener for worker processes (job latency and durations are observed there). */
+async function serveMetrics(metrics: ReturnType<typeof createMetrics>, host: string, port: number, logger: Logger) {
+  const app = Fastify({ logger: false });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  const url = await app.listen({ host, port });
+  logger.info({ url }, 'worker metrics listening');
+  return app;
 }
 
 export interface ServeOptions {
@@ -116,7 +127,9 @@ export function registerServeCommands(program: Command): void {
     .command('worker')
     .description('run the queue workers (alerts, triage, and the response stage)')
     .option('-c, --config <file>', 'config file (JSON or TOML); default $HIVEWATCH_CONFIG')
-    .action(async (flags: CommonFlags) => {
+    .option('--metrics-port <port>', 'serve /metrics and /healthz of this worker process on this port (loopback unless --metrics-host)')
+    .option('--metrics-host <host>', 'address for --metrics-port', '127.0.0.1')
+    .action(async (flags: CommonFlags & { metricsPort?: string; metricsHost: string }) => {
       const config = loadOrExit(flags);
       const logger = createLogger({ level: config.log.level });
       try {
@@ -124,8 +137,14 @@ export function registerServeCommands(program: Command): void {
         await waitReady(probe);
         await checkDurability(probe, logger);
         await probe.quit();
-        const running = await startWorkers({ config, logger, metrics: createMetrics() });
-        onShutdown(logger, running.close);
+        const metrics = createMetrics({ defaultMetrics: true });
+        const running = await startWorkers({ config, logger, metrics });
+        metrics.watchQueues(Object.values(running.context.queues.byName));
+        const exporter = flags.metricsPort === undefined ? undefined : await serveMetrics(metrics, flags.metricsHost, Number(flags.metricsPort), logger);
+        onShutdown(logger, async () => {
+          await exporter?.close();
+          await running.close();
+        });
       } catch (err) {
         logger.fatal({ err: { message: (err as Error).message } }, 'cannot start workers');
         process.exit(1);
