@@ -125,8 +125,9 @@ export function parseRule(text: string, file = '<rule>'): DetectionRule {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue ? issue.path.map(String).join('.') : '';
+    const missing = issue?.code === 'invalid_type' && /received undefined/.test(issue.message);
     const reason = issue
-      ? `${field || '(file)'}: ${issue.message}`
+      ? `${field || '(file)'}: ${missing ? 'is required but missing' : issue.message}`
       : 'the file does not look like a detection-rules TOML file';
     throw new RuleError('HW_ERR_RULE_INVALID', file, `${reason}; fix that field (see detection-rules' schema)`, { field });
   }

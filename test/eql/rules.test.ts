@@ -182,10 +182,12 @@ describe('bad rule files', () => {
     const noQuery = ruleError(MINIMAL.replace(/query = '''[\s\S]*'''\n/, ''));
     expect(noQuery.code).toBe('HW_ERR_RULE_INVALID');
     expect(noQuery.field).toBe('rule.query');
-    expect(noQuery.message).toMatch(/bad\.toml: rule\.query: /);
+    expect(noQuery.message).toMatch(/bad\.toml: rule\.query: is required but missing; fix that field/);
 
     const badScore = ruleError(MINIMAL.replace('risk_score = 21', 'risk_score = "high"'));
     expect(badScore.field).toBe('rule.risk_score');
+    expect(badScore.message).toMatch(/rule\.risk_score: .*expected number/);
+    expect(ruleError(MINIMAL.replace('risk_score = 21', 'risk_score = 101')).message).toMatch(/rule\.risk_score: /);
 
     const badSeverity = ruleError(MINIMAL.replace('severity = "low"', 'severity = "urgent"'));
     expect(badSeverity.field).toBe('rule.severity');
