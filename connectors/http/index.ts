@@ -13,3 +13,4 @@ export * from './token.js';
 export * from './ledger.js';
 export * from './action-request.js';
 export * from './metrics.js';
+export * from './poll.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getField } from '../../detection/fields.js';
 import { ElasticConnector, type ElasticConnectorOptions } from '../../connectors/elastic/index.js';
-import { FileKeyStore, elasticRetryPolicy } from '../../connectors/http/index.js';
+import { FileKeyStore, elasticRetryPolicy, pollAction } from '../../connectors/http/index.js';
 import { ElasticFake } from '../fakes/elastic.js';
 import { ManualClock } from '../fakes/harness.js';
 import { AGENT1, H1, H2, USER, WINDOW, at, seedElastic } from './elastic.fixture.js';
@@ -152,6 +152,19 @@ describe('actions', () => {
     expect((await c.getActionStatus(started.actionId, 'isolate_host')).state).toBe('pending');
     expect((await c.getActionStatus(started.actionId, 'isolate_host')).state).toBe('done');
     expect((await c.getHostDetails(H1)).isolated).toBe(true);
+  });
+
+  it('polls an action to done with capped backoff, and stops at the deadline', async () => {
+    fake.server.completeAfterPolls = 4;
+    const c = connector();
+    const started = await c.runAction({ kind: 'isolate_host', idempotencyKey: 'poll1', hostId: H1 });
+    const res = await pollAction(c, started.actionId, 'isolate_host', { clock });
+    expect(res).toMatchObject({ polls: 4, timedOut: false, status: { state: 'done' } });
+    expect(clock.sleeps.slice(-3)).toEqual([2000, 5000, 15_000]);
+    fake.server.completeAfterPolls = 100;
+    const rel = await c.runAction({ kind: 'release_host', idempotencyKey: 'poll2', hostId: H1 });
+    const late = await pollAction(c, rel.actionId, 'release_host', { clock, deadlineMs: 30_000 });
+    expect(late).toMatchObject({ timedOut: true, status: { state: 'pending' } });
   });
 
   it('sends one isolate to the vendor for two requests with one key, also across a restart', async () => {
