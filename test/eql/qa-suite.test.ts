@@ -1,7 +1,7 @@
 // Elasticsearch's own EQL QA suite (../shared/corpus/es-eql-qa), run the way its harness runs it
 // (README §3): per index set, through the real `hivewatch eql search --queries` CLI, one `it` per
-// query row and run, asserting the exact ids in the exact order (any listed alternative), and the
-// join keys where the row has them. Rows in qa-known-failures.json must fail (so the list only
+// query row and run, asserting the exact ids in the exact order (any listed alternative), the
+// join keys where the row has them, and whether shard failures are reported (test_failing_shards). Rows in qa-known-failures.json must fail (so the list only
 // shrinks); every other row must pass.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +31,7 @@ interface QaRow {
   max_samples_per_key?: number;
   allow_partial_search_results?: boolean;
   allow_partial_sequence_results?: boolean;
+  expect_shard_failures?: boolean;
   runs: QaRun[];
   request: { size: number; event_category_field: string; timestamp_field: string };
 }
@@ -64,7 +65,7 @@ interface Group {
   key: string;
   run: QaRun;
   members: { row: QaRow; line: number }[];
-  results?: Map<number, { hits?: { events?: Ev[]; sequences?: { join_keys: unknown[]; events: Ev[] }[] }; error?: string }>;
+  results?: Map<number, { hits?: { events?: Ev[]; sequences?: { join_keys: unknown[]; events: Ev[] }[] }; error?: string; shard_failures?: unknown[] }>;
   failure?: string;
 }
 
@@ -129,7 +130,7 @@ async function runGroup(g: Group): Promise<void> {
 
 beforeAll(async () => {
   await Promise.all([...groups.values()].map(runGroup));
-}, 120_000);
+}, 300_000);
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -145,6 +146,9 @@ function verdict(g: Group, row: QaRow, line: number): string | null {
   const want = row.expected_alternatives;
   if (!want.some((alt) => alt.length === ids.length && alt.every((v, i) => v === ids[i]))) {
     return `ids ${JSON.stringify(ids)}, expected ${want.map((a) => JSON.stringify(a)).join(' or ')}`;
+  }
+  if (row.expect_shard_failures !== undefined && row.expect_shard_failures !== (res.shard_failures !== undefined)) {
+    return `shard failures ${res.shard_failures ? 'reported' : 'not reported'}, expected ${row.expect_shard_failures ? '' : 'none'}`;
   }
   if (row.join_keys !== undefined) {
     const got = (hits.sequences ?? []).flatMap((s) => s.join_keys.map((k) => String(k)));

@@ -56,8 +56,11 @@ function inProcess(opts: SearchCliOptions, args: string[]) {
   return { code, stdout, stderr };
 }
 
+// Spawning node + tsx is slow on a loaded machine: the process-level tests get room.
+const SPAWN = { timeout: 120_000 };
+
 describe('eql search (CLI)', () => {
-  it('searches several files as one index set and prints the response hits', async () => {
+  it('searches several files as one index set and prints the response hits', SPAWN, async () => {
     const r = await cli(['--query', 'sequence by host [process where n == 1] [file where true] [process where true]', '--mapping', mapping, procs, files]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('files.jsonl:2');
@@ -68,13 +71,13 @@ describe('eql search (CLI)', () => {
     expect(hits.sequences[0].events[1]._source).toEqual({ '@timestamp': '2024-01-01T00:00:02Z', kind: 'file', host: 'a', n: 2 });
   });
 
-  it('reads stdin as `-` and exits 0 with an empty result', async () => {
+  it('reads stdin as `-` and exits 0 with an empty result', SPAWN, async () => {
     const r = await cli(['--query', 'process where n == 99', '--event-category-field', 'kind', '-'], ndjson([{ '@timestamp': 1, kind: 'process', n: 1 }]));
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ total: { value: 0, relation: 'eq' }, events: [] });
   });
 
-  it('prints help and exits 0', async () => {
+  it('prints help and exits 0', SPAWN, async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('--mapping');

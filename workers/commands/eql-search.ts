@@ -2,6 +2,7 @@
 //
 //   eql search --query Q [options] FILE.ndjson...      prints the response `hits` as one JSON object
 //   eql search --queries Q.jsonl [options] FILE...     one JSON line per query: {"line","name"?,"hits"} or {"line","error"}
+//                                                      (plus "is_partial"/"shard_failures" when an index failed)
 //
 // Each file is an index named after the file (`data/extra.jsonl` -> `extra`); files with the same
 // name form one index. `--mapping` is given once for all files or once per file, in file order.
@@ -17,7 +18,7 @@ import type { Query } from '../../detection/eql/ast.js';
 import { buildIndexSet, indexNameForFile, parseNdjson, type IndexSet } from '../../detection/eql/index-set.js';
 import { parseMapping, type MappingInfo } from '../../detection/eql/mapping.js';
 import { parseQuery } from '../../detection/eql/parser.js';
-import { search, type SearchRequest } from '../../detection/eql/search.js';
+import { searchResponse, type SearchRequest } from '../../detection/eql/search.js';
 
 export interface SearchCliOptions {
   query?: string;
@@ -170,8 +171,11 @@ export function runBatch(text: string, set: IndexSet, base: SearchRequest, out: 
       const req: Record<string, unknown> = { ...base };
       if (line.tiebreaker !== undefined) req.tiebreaker_field = line.tiebreaker;
       for (const k of REQUEST_KEYS) if (line[k] !== undefined) req[k] = line[k];
-      const hits = search(parseQuery(line.query), set, req as SearchRequest);
-      out(JSON.stringify(name === undefined ? { line: lineNo, hits } : { line: lineNo, name, hits }));
+      const res = searchResponse(parseQuery(line.query), set, req as SearchRequest);
+      const o: Record<string, unknown> = name === undefined ? { line: lineNo, hits: res.hits } : { line: lineNo, name, hits: res.hits };
+      // Like the API, a partial result says so (an index failed: see search.ts on runtime fields).
+      if (res.is_partial) Object.assign(o, { is_partial: true, shard_failures: res.shard_failures });
+      out(JSON.stringify(o));
     } catch (err) {
       ok = false;
       out(JSON.stringify(name === undefined ? { line: lineNo, error: describe(err) } : { line: lineNo, name, error: describe(err) }));
@@ -195,7 +199,9 @@ export function runEqlSearch(
     if (opts.query !== undefined) {
       const query: Query = parseQuery(opts.query);
       const set = loadIndexSet(files, opts.mapping ?? [], err);
-      out.write(JSON.stringify(search(query, set, base)) + '\n');
+      const res = searchResponse(query, set, base);
+      for (const f of res.shard_failures) err.write(`HW_WARN_EQL_PARTIAL: index [${f.index}] left out: ${f.reason}\n`);
+      out.write(JSON.stringify(res.hits) + '\n');
       return 0;
     }
     let text: string;
