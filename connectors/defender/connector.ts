@@ -248,7 +248,7 @@ export class DefenderConnector implements Connector {
 
   async getAlertsForUser(userId: string, window: TimeWindow): Promise<QueryResult> {
     const span = this.span('getAlertsForUser', window);
-    const kql = alertsKql({ accountSid: userId }, span);
+    const kql = alertsKql({ user: userId }, span);
     return this.alertResult('getAlertsForUser', kql, window);
   }
 

@@ -89,9 +89,17 @@ export function activityKql(table: 'DeviceFileEvents' | 'DeviceNetworkEvents', d
   ].join('\n');
 }
 
+/** ECS user.id from MDE is the SID; an Entra object id, a UPN or a bare name also identify an account. */
+function userClause(user: string): string {
+  if (/^S-1-\d+(-\d+)+$/.test(user)) return `AccountSid == ${kqlString(user)}`;
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(user)) return `AccountObjectId == ${kqlString(user)}`;
+  if (user.includes('@')) return `AccountUpn =~ ${kqlString(user)}`;
+  return `AccountName =~ ${kqlString(user.includes('\\') ? user.slice(user.indexOf('\\') + 1) : user)}`;
+}
+
 /** Alerts whose evidence names a device or an account (SID), latest row per alert. */
-export function alertsKql(match: { deviceId: string } | { accountSid: string }, window: Span): string {
-  const where = 'deviceId' in match ? `DeviceId == ${kqlString(match.deviceId)}` : `AccountSid == ${kqlString(match.accountSid)}`;
+export function alertsKql(match: { deviceId: string } | { user: string }, window: Span): string {
+  const where = 'deviceId' in match ? `DeviceId == ${kqlString(match.deviceId)}` : userClause(match.user);
   return [
     'AlertInfo',
     `| where ${between('Timestamp', window)}`,

@@ -82,6 +82,9 @@ describe('defender connector', () => {
     expect(files.events[0]).toMatchObject({ event: { category: ['file'], type: ['creation'], action: 'FileCreated' }, file: { path: 'C:\\Users\\Public\\sam.hive', name: 'sam.hive' }, process: { pid: 4242, parent: { pid: 4100 } } });
     const net = await env.connector.getNetworkEvents({ hostId: host, entityId: entityIdOf(cmd) }, window);
     expect(net.events[0]).toMatchObject({ destination: { ip: '10.0.0.5', port: 445 }, source: { ip: '10.0.0.21' }, network: { transport: 'tcp' } });
+    const byName = await env.connector.getAlertsForUser('CORP\\jdoe', CONTRACT_SCENARIO.alertWindow);
+    expect(byName.query).toContain('| where AccountName =~ "jdoe"');
+    expect(byName.events).toHaveLength(2);
     const alerts = await env.connector.getAlertsForHost(host, CONTRACT_SCENARIO.alertWindow);
     expect(alerts.query).toContain('join kind=inner (AlertEvidence');
     expect(alerts.events[0]).toMatchObject({ event: { kind: 'signal', severity_name: 'High' }, rule: { name: 'Suspicious registry hive export' } });

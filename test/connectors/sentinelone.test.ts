@@ -169,6 +169,15 @@ describe('sentinelone connector', () => {
     expect((await connector.getHostDetails(hostA)).online).toBe(true);
   });
 
+  it('times out a slow console and retries the read', async () => {
+    const { fake, connector } = await setup({ timeoutMs: 150, maxRetries: 1 });
+    fake.server.fault('GET', `${API}/agents`, { latencyMs: 400, times: 1 });
+    expect((await connector.getHostDetails(hostA)).hostName).toBe('WS-CONTRACT-01');
+    expect(connector.http.stats.retries).toBe(1);
+    fake.server.fault('GET', `${API}/agents`, { latencyMs: 400, times: 2 });
+    await expect(connector.getHostDetails(hostA)).rejects.toMatchObject({ code: 'HW_ERR_CONNECTOR_TIMEOUT', operation: 'getHostDetails' });
+  });
+
   it('quarantines exactly one agent by explicit id, polls networkStatus to done, and reaches the vendor once per key', async () => {
     const { fake, connector } = await setup();
     const first = await connector.runAction({ kind: 'isolate_host', idempotencyKey: 'case-1:isolate', hostId: hostA });
