@@ -11,7 +11,14 @@ export function registerResponseRuntime(runtime: ResponseRuntime | undefined): v
   registered = runtime;
 }
 
-export async function proposePlan(caseId: string, report: TriageReport, runtime: ResponseRuntime | undefined = registered): Promise<void> {
+/** Waits briefly for the stage to register: workers start triage before the response stage is up. */
+async function registeredRuntime(waitMs = 5_000): Promise<ResponseRuntime | undefined> {
+  for (let waited = 0; !registered && waited < waitMs; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+  return registered;
+}
+
+export async function proposePlan(caseId: string, report: TriageReport, explicit?: ResponseRuntime): Promise<void> {
+  const runtime = explicit ?? (await registeredRuntime());
   if (!runtime) {
     throw new ResponseError('HW_ERR_RESPONSE_NOT_READY', 500, 'no response runtime registered in this process; call registerResponseRuntime(createResponseRuntime(...)) at worker start');
   }
