@@ -94,7 +94,7 @@ function slow(path: Path): FieldReader {
 /** Normalises a value found by the fast nested read; undefined means "look again the slow way". */
 function finish(v: unknown): unknown {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'object') return v;
+  if (typeof v !== 'object') return typeof v === 'function' ? undefined : v;
   if (Array.isArray(v)) return normaliseArray(v);
   return null;
 }
