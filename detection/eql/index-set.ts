@@ -64,16 +64,23 @@ function applyNullValues(source: unknown, mapping: MappingInfo): unknown {
 }
 
 export function buildIndexSet(inputs: readonly IndexInput[]): IndexSet {
+  // An exported hit belongs to its own `_index` (with the mapping of the input it came in).
   const byName = new Map<string, { mapping: MappingInfo; docs: unknown[] }>();
   for (const input of inputs) {
-    let entry = byName.get(input.index);
-    if (!entry) {
-      entry = { mapping: input.mapping ?? emptyMapping(), docs: [] };
-      byName.set(input.index, entry);
-    } else if (input.mapping) {
-      entry.mapping = mergeMappings([entry.mapping, input.mapping]);
+    for (const raw of input.docs) {
+      const name = isHit(raw) && typeof raw._index === 'string' && raw._index !== '' ? raw._index : input.index;
+      let entry = byName.get(name);
+      if (!entry) {
+        entry = { mapping: input.mapping ?? emptyMapping(), docs: [] };
+        byName.set(name, entry);
+      } else if (input.mapping && entry.mapping !== input.mapping) {
+        entry.mapping = mergeMappings([entry.mapping, input.mapping]);
+      }
+      entry.docs.push(raw);
     }
-    for (const d of input.docs) entry.docs.push(d);
+    if (input.docs.length === 0 && !byName.has(input.index)) {
+      byName.set(input.index, { mapping: input.mapping ?? emptyMapping(), docs: [] });
+    }
   }
   const names = [...byName.keys()].sort();
   const indices = new Map<string, IndexInfo>();
@@ -86,13 +93,7 @@ export function buildIndexSet(inputs: readonly IndexInput[]): IndexSet {
       const hit = isHit(raw) ? raw : undefined;
       const source = hit ? hit._source : raw;
       const id = hit && (typeof hit._id === 'string' || typeof hit._id === 'number') ? String(hit._id) : String(n);
-      events.push({
-        _index: hit && typeof hit._index === 'string' ? hit._index : name,
-        _id: id,
-        _source: source,
-        doc: applyNullValues(source, entry.mapping),
-        docOrder: events.length,
-      });
+      events.push({ _index: name, _id: id, _source: source, doc: applyNullValues(source, entry.mapping), docOrder: events.length });
     }
     indices.set(name, { name, mapping: entry.mapping, count: n });
   }

@@ -18,7 +18,7 @@ import { applyPipes, limitResults } from './pipes.js';
 import { matchSamples } from './sample.js';
 import { matchSequences, type SequenceStageSpec } from './sequence.js';
 import { timeSpanNanos } from './timestamps.js';
-import { getField } from '../fields.js';
+import { fieldValues } from './field-access.js';
 
 export class SearchError extends Error {
   constructor(
@@ -200,9 +200,9 @@ class Compiled {
       const path = resolveAlias(merged, name);
       if (merged.types.has(path)) continue;
       for (const ev of set.events) {
-        const v = getField(ev.doc, path);
-        if (v === undefined || v === null) continue;
-        const t = dynamicType(v);
+        const values = fieldValues(ev.doc, path);
+        if (values.length === 0) continue;
+        const t = dynamicType(values[0]);
         if (t !== undefined) {
           dynamicTypes[path] = t;
           break;
