@@ -12,6 +12,7 @@ import {
   ConnectorError,
   HttpClient,
   MemoryKeyStore,
+  SingleFlight,
   TokenCache,
   bearerAuth,
   clientCredentialsGrant,
@@ -69,6 +70,7 @@ export class CrowdStrikeConnector implements Connector {
   readonly http: HttpClient;
   readonly tokens: TokenCache;
   private readonly ledger: ActionLedger;
+  private readonly jobs = new SingleFlight<Record<string, unknown>[] | 'unavailable'>();
   private readonly clock: Clock;
   private readonly o: Required<Pick<CrowdStrikeConnectorOptions, 'ngsiemRepository' | 'queryPollMs' | 'queryDeadlineMs' | 'queryLimit' | 'pidWindowMs' | 'onlineWithinMs' | 'alertPageSize'>>;
 
@@ -398,7 +400,12 @@ export class CrowdStrikeConnector implements Connector {
   }
 
   /** Creates a query job, polls it to done within the deadline, deletes it. Restarts once if it expired. */
-  private async runJob(operation: string, queryString: string, window: TimeWindow, retried = false): Promise<Record<string, unknown>[] | 'unavailable'> {
+  private runJob(operation: string, queryString: string, window: TimeWindow): Promise<Record<string, unknown>[] | 'unavailable'> {
+    // identical concurrent queries (the process event, the children) share one job
+    return this.jobs.run(`${queryString}|${window.from}|${window.to}`, () => this.runJobOnce(operation, queryString, window));
+  }
+
+  private async runJobOnce(operation: string, queryString: string, window: TimeWindow, retried = false): Promise<Record<string, unknown>[] | 'unavailable'> {
     const base = `/humio/api/v1/repositories/${encodeURIComponent(this.o.ngsiemRepository)}/queryjobs`;
     const created = await this.http.request({ operation, method: 'POST', url: base, data: { queryString, start: Date.parse(window.from), end: Date.parse(window.to), isLive: false }, idempotent: true, acceptStatus: [403, 404] });
     if (created.status === 403 || created.status === 404) return 'unavailable';
@@ -409,7 +416,7 @@ export class CrowdStrikeConnector implements Connector {
         const res = await this.http.request({ operation, method: 'GET', url: `${base}/${encodeURIComponent(id)}`, acceptStatus: [404] });
         if (res.status === 404) {
           if (retried) throw this.http.error({ operation }, 'HW_ERR_CONNECTOR_VENDOR_ERROR', 'the NG-SIEM query job expired twice before it finished');
-          return this.runJob(operation, queryString, window, true);
+          return this.runJobOnce(operation, queryString, window, true);
         }
         const poll = this.parse(operation, jobPollSchema, res.data);
         if (poll.cancelled) throw this.http.error({ operation }, 'HW_ERR_CONNECTOR_VENDOR_ERROR', 'the NG-SIEM query job was cancelled');

@@ -12,6 +12,7 @@ import {
   ConnectorError,
   HttpClient,
   MemoryKeyStore,
+  SingleFlight,
   collectPages,
   elasticRetryPolicy,
   searchAfterPage,
@@ -76,6 +77,8 @@ export class ElasticConnector implements Connector {
   readonly es: HttpClient;
   readonly kibana: HttpClient;
   private readonly ledger: ActionLedger;
+  /** Identical concurrent searches share one request. */
+  private readonly searches = new SingleFlight<unknown>();
   private readonly indices: Record<Category, string[]>;
   private readonly pidWindowMs: number;
   private readonly pageSize: number;
@@ -360,8 +363,9 @@ export class ElasticConnector implements Connector {
       async (after) => {
         const body: Record<string, unknown> = { size, track_total_hits: false, query, sort: [{ '@timestamp': order }, { 'event.id': { order, unmapped_type: 'keyword' } }] };
         if (after) body.search_after = after;
-        const res = await this.es.request({ operation, method: 'POST', url: `/${encodeURIComponent(indexExpr)}/_search`, params: SEARCH_PARAMS, data: body, idempotent: true });
-        const parsed = this.parse(this.es, operation, searchResponseSchema, res.data);
+        const url = `/${encodeURIComponent(indexExpr)}/_search`;
+        const data = await this.searches.run(`${url} ${JSON.stringify(body)}`, async () => (await this.es.request({ operation, method: 'POST', url, params: SEARCH_PARAMS, data: body, idempotent: true })).data);
+        const parsed = this.parse(this.es, operation, searchResponseSchema, data);
         if (stats.shardsTotal < 0) stats.shardsTotal = parsed._shards?.total ?? 1;
         stats.failed = Math.max(stats.failed, parsed._shards?.failed ?? 0);
         stats.timedOut ||= parsed.timed_out === true;

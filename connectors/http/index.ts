@@ -14,3 +14,4 @@ export * from './ledger.js';
 export * from './action-request.js';
 export * from './metrics.js';
 export * from './poll.js';
+export * from './singleflight.js';
