@@ -161,10 +161,12 @@ const NAMED_ISO = new Set([
  */
 export function parseDate(value: unknown, format: string | undefined, nanos: boolean): Instant | null {
   let out: Instant | null = null;
+  const formats = (format ?? 'strict_date_optional_time||epoch_millis').split('||').map((f) => f.trim());
   if (typeof value === 'number') {
-    out = parseEpochMillis(value);
+    // A JSON number is epoch millis, or seconds when the format only knows epoch_second.
+    const seconds = formats.includes('epoch_second') && !formats.includes('epoch_millis');
+    out = parseEpochMillis(seconds ? value * 1000 : value);
   } else if (typeof value === 'string') {
-    const formats = (format ?? 'strict_date_optional_time||epoch_millis').split('||').map((f) => f.trim());
     for (const f of formats) {
       if (NAMED_ISO.has(f)) out = parseIso(value);
       else if (f === 'epoch_millis') out = parseEpochMillis(value);
