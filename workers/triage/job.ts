@@ -4,4 +4,9 @@ import type { Alert } from '../../detection/alert.js';
 export interface TriageJobData {
   caseId: string;
   alert: Alert;
+  /**
+   * Set when a responder asked for more evidence (workers/response/evidence.ts): investigate again even if a
+   * report is stored, and stamp the new report with this evidence version.
+   */
+  evidenceRequest?: { evidenceVersion: number; stepId: string; question: string };
 }
