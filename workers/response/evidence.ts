@@ -17,7 +17,7 @@ export function rerunTriage(queues: Queues, cases: CaseStore, audit: AuditSink):
       return;
     }
     const jobId = safeJobId('triage', `${caseId}-ev${request.evidenceVersion}`);
-    const data: TriageJobData = { caseId, alert };
+    const data: TriageJobData = { caseId, alert, evidenceRequest: { evidenceVersion: request.evidenceVersion, stepId: request.stepId, question: request.question } };
     await queues.triage.add('triage', data, { jobId });
     await cases.addJob(caseId, QUEUE_NAMES.triage, jobId);
     await audit.append({ type: 'evidence.rerun_queued', caseId, actor: { id: request.by.id, role: request.by.role }, data: { stepId: request.stepId, jobId, evidenceVersion: request.evidenceVersion } });
