@@ -29,7 +29,10 @@ export class MemoryKeyStore implements ActionKeyStore {
   }
 }
 
-/** A JSON file of key -> record, rewritten atomically (write temp, rename) on every set. */
+/**
+ * A JSON file of key -> record, rewritten atomically (write temp, rename) on every set, re-reading the
+ * file first so a record written by another process is kept. For several workers at once use Redis.
+ */
 export class FileKeyStore implements ActionKeyStore {
   private cache: Record<string, ActionRecord> | null = null;
   private chain: Promise<void> = Promise.resolve();
@@ -53,7 +56,9 @@ export class FileKeyStore implements ActionKeyStore {
 
   async set(key: string, record: ActionRecord): Promise<void> {
     const run = this.chain.then(async () => {
+      this.cache = null; // merge with whatever is on disk now
       const all = await this.load();
+      if (all[key]) return; // first writer wins, as with Redis HSETNX
       all[key] = record;
       await mkdir(dirname(this.path), { recursive: true });
       const tmp = `${this.path}.${process.pid}.tmp`;
