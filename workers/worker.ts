@@ -15,7 +15,7 @@ import type { Metrics } from './metrics.js';
 import { createQueues, QUEUE_NAMES, type Queues } from './queues.js';
 import { createRedis, waitReady } from './redis.js';
 import type { TriageJobData } from './triage/job.js';
-import { processTriage } from './triage/processor.js';
+import { createTriageProcessor, triageDepsFromConfig } from './triage/processor.js';
 import { responseStage } from './response/stage.js';
 import { auditLogFor } from './response/runtime.js';
 
@@ -50,7 +50,7 @@ export interface StartWorkersOptions {
   audit?: AuditSink;
   /** Reuse a worker connection (tests); otherwise one is opened from config.redis.url and closed on shutdown. */
   connection?: Redis;
-  /** Override the triage processor (default: workers/triage/processor.ts processTriage). */
+  /** Override the triage processor (default: the playbook, workers/triage/processor.ts, built from `config`). */
   triageProcessor?: Processor<TriageJobData>;
   /** Extra stage workers; default DEFAULT_STAGES. */
   stages?: StageWorkerFactory[];
@@ -83,6 +83,21 @@ function record(metrics: Metrics, queue: string, job: Job, outcome: string): voi
   if (job.processedOn) metrics.jobDuration.observe({ queue, outcome }, Math.max(0, finished - job.processedOn) / 1000);
 }
 
+/**
+ * The playbook processor built from this process's config (so `--config` applies), on the first job; a failure
+ * (bad connector config, EDR unreachable at start) is retried by the next job instead of being cached.
+ */
+function triageFromConfig(config: HivewatchConfig, connection: Redis): Processor<TriageJobData> {
+  let built: Promise<Processor<TriageJobData>> | null = null;
+  return async (job, token, signal) => {
+    const pending = (built ??= triageDepsFromConfig(config, connection).then((deps) => createTriageProcessor(deps) as Processor<TriageJobData>));
+    pending.catch(() => {
+      if (built === pending) built = null;
+    });
+    return (await pending)(job, token, signal);
+  };
+}
+
 export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
   const { config, logger, metrics } = options;
   const name = options.name ?? `${hostname()}:${process.pid}`;
@@ -105,7 +120,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     workers.push(worker);
   }
   if (only.has('triage')) {
-    const worker = new Worker<TriageJobData>(QUEUE_NAMES.triage, options.triageProcessor ?? processTriage, { ...common, concurrency: config.queues.triageConcurrency });
+    const worker = new Worker<TriageJobData>(QUEUE_NAMES.triage, options.triageProcessor ?? triageFromConfig(config, connection), { ...common, concurrency: config.queues.triageConcurrency });
     observe(worker, QUEUE_NAMES.triage, metrics, logger);
     workers.push(worker);
   }

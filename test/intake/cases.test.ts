@@ -166,6 +166,18 @@ describe('grouping', () => {
   });
 });
 
+describe('intake worker', () => {
+  it('an alerts job whose case is gone fails at once (no retries) with HW_ERR_CASE_MISSING', async () => {
+    const alert = parseAlert(nestedAlert({ hostId: 'host-orphan' }));
+    const jobId = alertJobId(alert.id);
+    await app.hivewatch.queues.alerts.add('alert', { alert, caseId: 'case-gone', admission: 'created', receivedAt: new Date().toISOString(), source: 'test' }, { jobId });
+    const job = await until(async () => app.hivewatch.queues.alerts.getJob(jobId), (j) => j?.finishedOn !== undefined);
+    expect(await job!.getState()).toBe('failed');
+    expect(job!.attemptsMade).toBe(1);
+    expect(job!.failedReason).toContain('HW_ERR_CASE_MISSING');
+  });
+});
+
 describe('cases API', () => {
   it('GET /v1/cases/:id: the case, its alerts, the job history across queues (state, attempts, timings, logs) and the report', async () => {
     const alert = nestedAlert({ hostId: 'host-api', userId: 'S-1-5-21-api' });

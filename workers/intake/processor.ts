@@ -2,7 +2,7 @@
 // case (the alert that created it); alerts that join later are recorded on the case and in their own job, so
 // a storm of one parent process is investigated and paged once. Every step is idempotent: a re-run after a
 // stall adds nothing twice (fixed job ids, HSETNX links, conditional status).
-import type { Job, Queue } from 'bullmq';
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { AuditSink } from '../audit/types.js';
 import type { CaseStore } from '../cases/store.js';
 import { QUEUE_NAMES, triageJobId } from '../queues.js';
@@ -21,7 +21,8 @@ export interface IntakeJobResult {
   triageJobId: string | null;
 }
 
-export class CaseMissingError extends Error {
+/** Retrying cannot bring a case back: fail at once (UnrecoverableError skips the remaining attempts). */
+export class CaseMissingError extends UnrecoverableError {
   readonly code = 'HW_ERR_CASE_MISSING';
 }
 
