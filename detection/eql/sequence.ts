@@ -185,7 +185,8 @@ export function matchSequences(events: readonly Ordered[], spec: SequenceSpec): 
         const prev = st?.slots[j - 1];
         if (!st || !prev) continue;
         st.slots[j - 1] = undefined;
-        if (spec.maxspanNanos !== null && spanNanos(prev.start, o.ts) > spec.maxspanNanos) continue;
+        // As ES: a zero maxspan means none.
+        if (spec.maxspanNanos !== null && spec.maxspanNanos > 0 && spanNanos(prev.start, o.ts) > spec.maxspanNanos) continue;
         const next: Pending = { events: [...prev.events, o], start: prev.start };
         if (j === P - 1) complete(st.key, id, next);
         else st.slots[j] = next;
