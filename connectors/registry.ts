@@ -26,15 +26,36 @@ export interface ConnectorDeps {
   env?: Record<string, string | undefined>;
 }
 
+/** Redis connections the registry opened itself; closed with the connector. */
+const owned = new WeakMap<ConnectorDeps, Redis>();
+
 function keyStore(kind: string, cfg: KeyStoreConfig | undefined, deps: ConnectorDeps): ActionKeyStore {
   if (!cfg || cfg.type === 'memory') return new MemoryKeyStore();
   if (cfg.type === 'file') return new FileKeyStore(cfg.path);
-  const redis = deps.redis ?? new Redis(cfg.url ?? 'redis://127.0.0.1:6379', { lazyConnect: false, maxRetriesPerRequest: 3 });
+  let redis = deps.redis;
+  if (!redis) {
+    redis = new Redis(cfg.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 3 });
+    owned.set(deps, redis);
+  }
   return new RedisKeyStore(redis, cfg.key ?? `${deps.redisPrefix ?? 'hivewatch'}:connector:${kind}:idempotency`);
 }
 
 /** Parses (if needed) and builds the connector for `config.kind`. */
 export async function createConnector(raw: ConnectorConfig | unknown, deps: ConnectorDeps = {}): Promise<Connector> {
+  const scoped: ConnectorDeps = { ...deps };
+  const connector = await build(raw, scoped);
+  const redis = owned.get(scoped);
+  if (redis) {
+    const close = connector.close?.bind(connector);
+    connector.close = async () => {
+      await close?.();
+      redis.disconnect();
+    };
+  }
+  return connector;
+}
+
+async function build(raw: ConnectorConfig | unknown, deps: ConnectorDeps): Promise<Connector> {
   const config = parseConnectorConfig(raw);
   const env = deps.env ?? process.env;
   switch (config.kind) {

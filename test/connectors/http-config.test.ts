@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Secret, parseConnectorConfig, resolveSecret } from '../../connectors/config.js';
 import { createConnector } from '../../connectors/registry.js';
@@ -61,6 +62,29 @@ describe('registry', () => {
       expect(c.vendor).toBe('elastic');
       expect((await c.getHostDetails('h1')).agentId).toBe('a1');
       await c.close?.();
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it('opens its own Redis for a redis key store and closes it with the connector', async () => {
+    const fake = new ElasticFake();
+    const url = await fake.start();
+    fake.addEndpoint({ agentId: 'a1', hostId: 'h1', hostName: 'WS01' });
+    const key = `hwtest:conncfg:${Math.random().toString(36).slice(2)}:keys`;
+    try {
+      const make = () => createConnector({ kind: 'elastic', elasticsearchUrl: url, kibanaUrl: url, apiKey: fake.apiKey, keyStore: { type: 'redis', url: 'redis://127.0.0.1:6379', key } });
+      const first = await make();
+      const a = await first.runAction({ kind: 'isolate_host', idempotencyKey: 'redis-1', hostId: 'h1' });
+      await first.close?.();
+      const second = await make();
+      const b = await second.runAction({ kind: 'isolate_host', idempotencyKey: 'redis-1', hostId: 'h1' });
+      expect(b.actionId).toBe(a.actionId);
+      expect(fake.server.calls('POST', '/api/endpoint/action/isolate')).toBe(1);
+      const redis = new Redis({ host: '127.0.0.1', port: 6379 });
+      await redis.del(key);
+      redis.disconnect();
+      await second.close?.();
     } finally {
       await fake.stop();
     }
