@@ -62,7 +62,7 @@ const REG_ARGS: string[][] = [
 ];
 
 function processEvent(ts: number, host: (typeof HOSTS)[number]): Record<string, unknown> {
-  const reg = host.os.type === 'windows' && rand() < 0.00125;
+  const reg = host.os.type === 'windows' && rand() < 0.0018;
   const [name, exe, baseArgs] = reg
     ? (['reg.exe', 'C:\\Windows\\System32\\reg.exe', pick(REG_ARGS).slice(1)] as [string, string, string[]])
     : host.os.type === 'windows'

@@ -121,38 +121,9 @@ class Compiler {
         const x = this.truth(e.expr);
         return boolNode({ v3: (d) => not3(x.v3(d)), isTrue: x.isFalse, isFalse: x.isTrue });
       }
-      case 'and': {
-        const a = this.truth(e.left);
-        const b = this.truth(e.right);
-        const at = a.isTrue, bt = b.isTrue, af = a.isFalse, bf = b.isFalse, av = a.v3, bv = b.v3;
-        return boolNode({
-          v3: (d) => {
-            const x = av(d);
-            if (x === false) return false;
-            const y = bv(d);
-            if (y === false) return false;
-            return x === null || y === null ? null : true;
-          },
-          isTrue: (d) => at(d) && bt(d),
-          isFalse: (d) => af(d) || bf(d),
-        });
-      }
-      case 'or': {
-        const a = this.truth(e.left);
-        const b = this.truth(e.right);
-        const at = a.isTrue, bt = b.isTrue, af = a.isFalse, bf = b.isFalse, av = a.v3, bv = b.v3;
-        return boolNode({
-          v3: (d) => {
-            const x = av(d);
-            if (x === true) return true;
-            const y = bv(d);
-            if (y === true) return true;
-            return x === null || y === null ? null : false;
-          },
-          isTrue: (d) => at(d) || bt(d),
-          isFalse: (d) => af(d) && bf(d),
-        });
-      }
+      case 'and':
+      case 'or':
+        return this.logical(e.type, flattenLogical(e, e.type).map((x) => this.truth(x)));
       case 'compare':
         return this.compare(e);
       case 'in':
@@ -170,6 +141,53 @@ class Compiler {
       case 'call':
         return this.call(e);
     }
+  }
+
+  /** `a and b and c ...` as one n-ary node: fewer closure hops on the hot path. */
+  private logical(type: 'and' | 'or', items: Truthy[]): Node {
+    const ts = items.map((x) => x.isTrue);
+    const fs = items.map((x) => x.isFalse);
+    const vs = items.map((x) => x.v3);
+    const dominant = type === 'and' ? false : true;
+    const v3: T3 = (d) => {
+      let unknown = false;
+      for (let k = 0; k < vs.length; k++) {
+        const x = vs[k]!(d);
+        if (x === dominant) return dominant;
+        if (x === null) unknown = true;
+      }
+      return unknown ? null : !dominant;
+    };
+    // and: true iff all true, false iff any false; or: the dual.
+    const all = (ps: Predicate[]): Predicate => {
+      if (ps.length === 2) {
+        const [p0, p1] = ps as [Predicate, Predicate];
+        return (d) => p0(d) && p1(d);
+      }
+      if (ps.length === 3) {
+        const [p0, p1, p2] = ps as [Predicate, Predicate, Predicate];
+        return (d) => p0(d) && p1(d) && p2(d);
+      }
+      if (ps.length === 4) {
+        const [p0, p1, p2, p3] = ps as [Predicate, Predicate, Predicate, Predicate];
+        return (d) => p0(d) && p1(d) && p2(d) && p3(d);
+      }
+      return (d) => {
+        for (let k = 0; k < ps.length; k++) if (!ps[k]!(d)) return false;
+        return true;
+      };
+    };
+    const some = (ps: Predicate[]): Predicate => {
+      if (ps.length === 2) {
+        const [p0, p1] = ps as [Predicate, Predicate];
+        return (d) => p0(d) || p1(d);
+      }
+      return (d) => {
+        for (let k = 0; k < ps.length; k++) if (ps[k]!(d)) return true;
+        return false;
+      };
+    };
+    return boolNode(type === 'and' ? { v3, isTrue: all(ts), isFalse: some(fs) } : { v3, isTrue: some(ts), isFalse: all(fs) });
   }
 
   truth(e: Expr): Truthy {
@@ -209,6 +227,18 @@ class Compiler {
     const r = this.node(e.right);
     const typed = this.typedCompare(op, l, r) ?? this.typedCompare(flip(op), r, l);
     if (typed) return typed;
+    const lit = r.constant?.value;
+    if (!l.constant && typeof lit === 'string' && (op === '==' || op === '!=')) {
+      // The hot path of real rules, `field == "literal"`, with direct true/false tests.
+      const le = l.ev;
+      const eq = anyPairOf(l, r, eqScalar);
+      const isEq = (d: unknown): boolean => {
+        const v = le(d);
+        return typeof v === 'string' ? v === lit : Array.isArray(v) && v.includes(lit);
+      };
+      const isNe = (d: unknown): boolean => eq(d) === false;
+      return op === '==' ? boolNode({ v3: eq, isTrue: isEq, isFalse: isNe }) : boolNode({ v3: (d) => not3(eq(d)), isTrue: isNe, isFalse: isEq });
+    }
     if (op === '!=') {
       const eq = anyPairOf(l, r, eqScalar);
       return fold1(boolFromV3((d) => not3(eq(d))), [l, r]);
@@ -324,7 +354,17 @@ class Compiler {
       }
       return saw ? false : null;
     };
-    return fold1(boolFromV3(v3), [x]);
+    const isTrue = (d: unknown): boolean => {
+      const v = xe(d);
+      if (typeof v === 'string') return matcher(v);
+      if (!Array.isArray(v)) return false;
+      for (let k = 0; k < v.length; k++) {
+        const el = v[k];
+        if (typeof el === 'string' && matcher(el)) return true;
+      }
+      return false;
+    };
+    return fold1(boolNode({ v3, isTrue, isFalse: (d) => v3(d) === false }), [x]);
   }
 
   private arith(e: Arith): Node {
@@ -378,6 +418,11 @@ function coercer(type: string | undefined): ((v: unknown) => unknown) | null {
   if (STRING_TYPES.has(type)) return (v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v);
   if (type === 'boolean') return (v) => (v === 'true' ? true : v === 'false' ? false : v);
   return null;
+}
+
+/** The operands of a chain of one logical operator, left to right. */
+function flattenLogical(e: Expr, type: 'and' | 'or'): Expr[] {
+  return e.type === type ? [...flattenLogical(e.left, type), ...flattenLogical(e.right, type)] : [e];
 }
 
 function isNullLiteral(e: Expr): boolean {
