@@ -132,6 +132,16 @@ describe('queries', () => {
     expect(fake.server.requests('POST', '/api/detection_engine/signals/search')[0]!.headers['kbn-xsrf']).toBe('true');
   });
 
+  it('prefixes Kibana calls with the space, and Elasticsearch calls not', async () => {
+    const c = connector({ space: 'soc' });
+    expect((await c.getHostDetails(H1)).agentId).toBe(AGENT1);
+    await c.getAlertsForHost(H1, WINDOW);
+    await c.getProcessEvent({ hostId: H1, entityId: 'E2' }, WINDOW);
+    expect(fake.server.log.slice(0, 2).map((r) => r.path)).toEqual(['/s/soc/api/endpoint/metadata', '/s/soc/api/detection_engine/signals/search']);
+    expect(fake.server.log[2]!.path).toMatch(/_search$/);
+    expect(fake.server.log[2]!.path.startsWith('/s/')).toBe(false);
+  });
+
   it('gets host details from endpoint metadata', async () => {
     const c = connector();
     expect(await c.getHostDetails(H1)).toEqual({ hostId: H1, agentId: AGENT1, hostName: 'WS01', os: 'Windows 11', online: true, isolated: false });

@@ -163,8 +163,13 @@ export class ElasticFake {
     const searchRoute = this.es((req) => this.search(req.params.index ?? '', req.body ?? {}, req.query.get('ignore_unavailable') === 'true'));
     s.route('POST', '/:index/_search', searchRoute);
     s.route('GET', '/:index/_search', searchRoute);
+    // Kibana routes answer in the default space and under /s/{space_id}
+    const kb = (method: string, path: string, handler: (req: FakeRequest) => FakeResponse): void => {
+      s.route(method, path, handler);
+      s.route(method, `/s/:space${path}`, handler);
+    };
 
-    s.route('GET', '/api/endpoint/metadata', this.kibana((req) => {
+    kb('GET', '/api/endpoint/metadata', this.kibana((req) => {
       const kuery = req.query.get('kuery') ?? '';
       const m = /^(?:united\.endpoint\.)?(host\.id|host\.hostname|host\.name|agent\.id)\s*:\s*"?([^"]*)"?$/.exec(kuery.trim());
       let list = [...this.endpoints.values()];
@@ -177,22 +182,22 @@ export class ElasticFake {
       const pageSize = Number(req.query.get('pageSize') ?? 10);
       return { status: 200, body: { data: list.slice(page * pageSize, page * pageSize + pageSize).map((e) => this.hostInfo(e)), total: list.length, page, pageSize } };
     }));
-    s.route('GET', '/api/endpoint/metadata/:agentId', this.kibana((req) => {
+    kb('GET', '/api/endpoint/metadata/:agentId', this.kibana((req) => {
       const e = this.endpoints.get(req.params.agentId ?? '');
       return e ? { status: 200, body: this.hostInfo(e) } : { status: 404, body: { statusCode: 404, error: 'Not Found', message: `Endpoint ${req.params.agentId} not found` } };
     }));
 
     for (const [path, command] of [['isolate', 'isolate'], ['unisolate', 'unisolate'], ['kill_process', 'kill-process']] as const) {
-      s.route('POST', `/api/endpoint/action/${path}`, this.kibana((req) => this.createAction(command, req.body)));
+      kb('POST', `/api/endpoint/action/${path}`, this.kibana((req) => this.createAction(command, req.body)));
     }
-    s.route('GET', '/api/endpoint/action/:id', this.kibana((req) => {
+    kb('GET', '/api/endpoint/action/:id', this.kibana((req) => {
       const action = this.actions.get(req.params.id ?? '');
       if (!action) return { status: 404, body: { statusCode: 404, error: 'Not Found', message: `Action [${req.params.id}] not found` } };
       action.polls += 1;
       if (!action.details.isCompleted && !action.details.isExpired && action.polls >= s.completeAfterPolls) this.complete(action);
       return { status: 200, body: { data: action.details } };
     }));
-    s.route('GET', '/api/endpoint/action', this.kibana((req) => {
+    kb('GET', '/api/endpoint/action', this.kibana((req) => {
       const agentIds = req.query.getAll('agentIds');
       const commands = req.query.getAll('commands');
       const statuses = req.query.getAll('statuses');
@@ -204,8 +209,8 @@ export class ElasticFake {
       return { status: 200, body: { page, pageSize, total: list.length, data: list.slice((page - 1) * pageSize, page * pageSize) } };
     }));
 
-    s.route('POST', '/api/detection_engine/signals/search', this.kibana((req) => this.search(ALERTS_INDEX, req.body ?? {})));
-    s.route('POST', '/api/detection_engine/signals/status', this.kibana((req) => {
+    kb('POST', '/api/detection_engine/signals/search', this.kibana((req) => this.search(ALERTS_INDEX, req.body ?? {})));
+    kb('POST', '/api/detection_engine/signals/status', this.kibana((req) => {
       const body = req.body ?? {};
       const statuses = ['open', 'acknowledged', 'in-progress', 'closed'];
       if (!statuses.includes(body.status)) return { status: 400, body: { status_code: 400, message: `[request body.status]: expected one of ${statuses.join(', ')}` } };
