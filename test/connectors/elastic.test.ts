@@ -294,6 +294,20 @@ describe('failure paths', () => {
     await expect(connector({ timeoutMs: 80, maxRetries: 1 }).getProcessEvent({ hostId: H1, entityId: 'E2' }, WINDOW)).rejects.toMatchObject({ code: 'HW_ERR_CONNECTOR_TIMEOUT', operation: 'getProcessEvent' });
   });
 
+  it('surfaces Kibana 400 and 403 with the vendor words and a hint, and does not retry them', async () => {
+    const c = connector();
+    fake.server.fault('POST', '/api/endpoint/action/isolate', { status: 400, body: { statusCode: 400, error: 'Bad Request', message: '[request body.endpoint_ids]: host is unenrolled' } });
+    const bad = await c.runAction({ kind: 'isolate_host', idempotencyKey: 'b1', hostId: H1 }).catch((e) => e);
+    expect(bad).toMatchObject({ code: 'HW_ERR_CONNECTOR_BAD_REQUEST', status: 400, operation: 'runAction isolate_host' });
+    expect(bad.message).toContain('host is unenrolled');
+    fake.server.fault('POST', '/api/endpoint/action/isolate', { status: 403, body: { statusCode: 403, error: 'Forbidden', message: 'Endpoint authorization failure' } });
+    const denied = await c.runAction({ kind: 'isolate_host', idempotencyKey: 'b2', hostId: H1 }).catch((e) => e);
+    expect(denied).toMatchObject({ code: 'HW_ERR_CONNECTOR_FORBIDDEN', hint: expect.stringMatching(/privilege/) });
+    expect(fake.server.calls('POST', '/api/endpoint/action/isolate')).toBe(2);
+    // a failed start is not remembered: the same key may be tried again once the cause is fixed
+    expect(await c.findAction('b1')).toBeNull();
+  });
+
   it('rejects a malformed vendor answer with BAD_RESPONSE', async () => {
     fake.server.fault('POST', '/:index/_search', { status: 200, body: { nothing: true } });
     await expect(connector().getProcessEvent({ hostId: H1, entityId: 'E2' }, WINDOW)).rejects.toMatchObject({ code: 'HW_ERR_CONNECTOR_BAD_RESPONSE' });
