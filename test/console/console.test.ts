@@ -124,6 +124,8 @@ describe('console in Chromium', () => {
     expect(requested.filter((url) => !url.startsWith(base))).toEqual([]);
     const stored = await runtime!.store.mustGet(caseId, 's1');
     expect(stored.decisions.at(-1)).toMatchObject({ kind: 'denied', by: { id: 'alice' }, reason: 'evidence already on the share' });
+    // The case record follows its response: the isolate still waits for a second approver.
+    expect((await app.hivewatch.cases.get(caseId))!.status).toBe('awaiting_approval');
   }, 60_000);
 
   it('a second person approves the isolate and then reverts it from the console', async () => {

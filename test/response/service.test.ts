@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAuditLog } from '../../workers/audit/verify.js';
 import { ResponseError } from '../../workers/response/errors.js';
+import { statusOf } from '../../workers/response/case-status.js';
 import { canTransition, STEP_STATES, TRANSITIONS, type StepState } from '../../workers/response/step.js';
 import { alice, bob, harness, lena, plan, report, stepOf, victor, type Harness } from './helpers.js';
 
@@ -43,6 +44,15 @@ describe('proposal', () => {
     expect(again.map((s) => s.hash)).toEqual(steps.map((s) => s.hash));
     expect((await auditTypes('c1')).filter((t) => t === 'response.proposed')).toHaveLength(1);
     expect(h.asked.notify).toHaveLength(3);
+  });
+
+  it('derives the case status from its steps', async () => {
+    const steps = await h.service.proposePlan('c0', report('c0'));
+    expect(statusOf(steps)).toBe('awaiting_approval');
+    const done = steps.map((s) => ({ ...s, state: s.action === 'isolate_host' ? ('done' as const) : ('denied' as const) }));
+    expect(statusOf(done)).toBe('contained');
+    expect(statusOf(done.map((s) => (s.action === 'isolate_host' ? { ...s, state: 'running' as const } : s)))).toBe('responding');
+    expect(statusOf(done.map((s) => ({ ...s, state: 'denied' as const })))).toBeNull();
   });
 
   it('makes every step on a critical host need two approvers', async () => {

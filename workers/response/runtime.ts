@@ -7,6 +7,7 @@ import { RedisAuditLog } from '../audit/redis-log.js';
 import type { CaseStore } from '../cases/store.js';
 import type { HivewatchConfig } from '../config.js';
 import { QUEUE_NAMES } from '../queues.js';
+import { caseStatusUpdater } from './case-status.js';
 import { parseResponseConfig, type ResponseConfig } from './config.js';
 import { StepExecutor } from './executor.js';
 import { BullResponseScheduler, createResponseProcessor } from './queue.js';
@@ -49,7 +50,7 @@ export function auditLogFor(config: HivewatchConfig, redis: Redis, now?: () => D
 export function createResponseRuntime(deps: ResponseRuntimeDeps): ResponseRuntime {
   const config = parseResponseConfig(deps.config.response ?? {});
   const audit = deps.audit ?? auditLogFor(deps.config, deps.redis, deps.now);
-  const store = new StepStore(deps.redis, deps.config.redis.prefix);
+  const store = new StepStore(deps.redis, deps.config.redis.prefix, deps.cases ? caseStatusUpdater(deps.cases) : undefined);
   const scheduler = deps.queue
     ? new BullResponseScheduler(deps.queue, {
         cases: deps.cases,

@@ -44,6 +44,8 @@ export class StepStore {
   constructor(
     readonly redis: Redis,
     prefix: string,
+    /** Told after every write with all steps of the case (e.g. to keep the case status current). */
+    private readonly onCaseChange?: (caseId: string, steps: CaseStep[]) => Promise<void>,
   ) {
     this.keys = responseKeys(prefix);
   }
@@ -140,6 +142,7 @@ export class StepStore {
     await this.redis.zadd(this.keys.cases, now, caseId);
     if (steps.some((step) => OPEN_STATES.includes(step.state))) await this.redis.zadd(this.keys.open, now, caseId);
     else await this.redis.zrem(this.keys.open, caseId);
+    await this.onCaseChange?.(caseId, steps);
   }
 
   async listCases(openOnly: boolean, limit = 200): Promise<string[]> {
