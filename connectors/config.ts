@@ -166,6 +166,11 @@ export const sentinelOneConfigSchema = z.object({
   baseUrl: url,
   /** Default env: HW_SENTINELONE_API_TOKEN / _FILE. */
   apiToken: secretSourceSchema.optional(),
+  /** `deep-visibility` (1 init-query a minute; sunset 2027-02-15) or `powerquery` (SDL long-running queries). */
+  engine: z.enum(['deep-visibility', 'powerquery']).default('deep-visibility'),
+  /** Bearer token of the SDL query API, for engine powerquery. Default env: HW_SENTINELONE_SDL_TOKEN / _FILE. */
+  sdlToken: secretSourceSchema.optional(),
+  sdlBaseUrl: url.optional(),
   /** Deep Visibility allows one init-query a minute per token. */
   dvInitIntervalMs: positiveInt.default(60_000),
   dvPollMs: positiveInt.default(1_000),

@@ -105,11 +105,12 @@ async function build(raw: ConnectorConfig | unknown, deps: ConnectorDeps): Promi
       });
     }
     case 'sentinelone': {
-      const { kind: _kind, apiToken, keyStore: ks, http, ...rest } = config;
+      const { kind: _kind, apiToken, sdlToken, keyStore: ks, http, ...rest } = config;
       return new SentinelOneConnector({
         ...rest,
         ...http,
         apiToken: resolveSecret('sentinelone', 'apiToken', apiToken, 'HW_SENTINELONE_API_TOKEN', env).reveal(),
+        ...(config.engine === 'powerquery' ? { sdlToken: resolveSecret('sentinelone', 'sdlToken', sdlToken, 'HW_SENTINELONE_SDL_TOKEN', env).reveal() } : {}),
         keyStore: keyStore('sentinelone', ks, deps),
         clock: deps.clock,
         logger: deps.logger,
