@@ -19,12 +19,22 @@ import { actionRequestIssues } from '../replay/request.js';
 import type { ActionKind, ActionRequest, ActionStatus, Connector, Coverage, EcsEvent, HostDetails, ProcessRef, QueryResult, TimeWindow } from '../types.js';
 import { SENTINELONE_ACTIONS, UNSUPPORTED_WHY } from './declarations.js';
 import { dvEventToEcs, starAlertToEcs, threatToEcs } from './ecs.js';
+import { powerQuery, pqRowToDvEvent, tableRows } from './powerquery.js';
 
 export interface SentinelOneConnectorOptions {
   /** `https://<tenant>.sentinelone.net`; paths go under /web/api/v2.1. */
   baseUrl: string;
   /** Already resolved (connectors/config.ts); sent only as the `Authorization: ApiToken` header. */
   apiToken: string;
+  /**
+   * `deep-visibility` (default; /dv/*, 1 init-query a minute, sunset 2027-02-15) or `powerquery` (SDL
+   * long-running queries, 100/s, Bearer auth with `sdlToken`).
+   */
+  engine?: 'deep-visibility' | 'powerquery';
+  /** Service-user token for the SDL query API (Bearer); required with engine `powerquery`. */
+  sdlToken?: string;
+  /** Base URL of the SDL query API. Default: `baseUrl`. */
+  sdlBaseUrl?: string;
   /** Spacing of Deep Visibility init-queries (documented limit: 1 per minute per token). Default 60 000 ms. */
   dvInitIntervalMs?: number;
   /** How often a running Deep Visibility query is polled. Default 1 000 ms (query-status allows 1/s). */
@@ -90,6 +100,8 @@ export class SentinelOneConnector implements Connector {
   readonly vendor = VENDOR;
   readonly actions = SENTINELONE_ACTIONS;
   readonly http: HttpClient;
+  /** The SDL query client (engine `powerquery`), Bearer-authenticated. */
+  readonly sdl: HttpClient | null;
   private readonly opts: SentinelOneConnectorOptions;
   private readonly clock: Clock;
   private readonly ledger: ActionLedger;
@@ -121,6 +133,23 @@ export class SentinelOneConnector implements Connector {
       auth: staticHeaderAuth('Authorization', `ApiToken ${opts.apiToken}`),
     });
     this.ledger = new ActionLedger(VENDOR, opts.keyStore ?? new MemoryKeyStore(), this.clock);
+    if (opts.engine === 'powerquery') {
+      if (!opts.sdlToken) throw new ConnectorError({ code: 'HW_ERR_CONNECTOR_CONFIG', vendor: VENDOR, operation: 'configure', detail: 'connector.sdlToken is empty but engine is powerquery', hint: 'set HW_SENTINELONE_SDL_TOKEN or its _FILE (a service-user token for the SDL query API)' });
+      this.sdl = new HttpClient({
+        vendor: VENDOR,
+        baseURL: (opts.sdlBaseUrl ?? opts.baseUrl).replace(/\/+$/, ''),
+        timeoutMs: opts.timeoutMs,
+        maxRetries: opts.maxRetries,
+        maxWaitMs: opts.maxWaitMs,
+        retryPolicy: sentinelOneRetryPolicy(opts.random ? { random: opts.random } : {}),
+        breaker,
+        clock: this.clock,
+        logger: opts.logger,
+        auth: staticHeaderAuth('Authorization', `Bearer ${opts.sdlToken}`),
+      });
+    } else {
+      this.sdl = null;
+    }
   }
 
   // ---- queries -------------------------------------------------------------------------------------
@@ -265,7 +294,7 @@ export class SentinelOneConnector implements Connector {
   }
 
   async close(): Promise<void> {
-    await this.http.close();
+    await Promise.all([this.http.close(), this.sdl?.close()]);
   }
 
   // ---- actions, internals --------------------------------------------------------------------------
@@ -441,12 +470,14 @@ export class SentinelOneConnector implements Connector {
 
   private async takeSnapshot(operation: string, hostId: string, span: Span, kind: 'events' | 'lineage'): Promise<Snapshot> {
     const types = kind === 'events' ? SNAPSHOT_TYPES : ['Process Creation'];
-    const query = types.length === 1 ? `AgentUUID = ${q(hostId)} AND EventType = ${q(types[0]!)}` : `AgentUUID = ${q(hostId)} AND EventType In (${types.map(q).join(', ')})`;
+    const query = this.sdl
+      ? powerQuery(hostId, types, this.opts.dvMaxEvents ?? 20_000)
+      : types.length === 1 ? `AgentUUID = ${q(hostId)} AND EventType = ${q(types[0]!)}` : `AgentUUID = ${q(hostId)} AND EventType In (${types.map(q).join(', ')})`;
     const agent = await this.agentByUuid(operation, hostId);
     if (!agent) return { events: [], query, coverage: 'none', note: `no SentinelOne agent has uuid ${hostId}; its telemetry is not in Deep Visibility` };
     let result: { events: Record<string, unknown>[]; truncated: boolean };
     try {
-      result = await this.dvQuery(operation, query, span);
+      result = this.sdl ? await this.pqQuery(operation, this.sdl, query, span) : await this.dvQuery(operation, query, span);
     } catch (e) {
       if (e instanceof ConnectorError && e.status === 403) {
         return { events: [], query, coverage: 'none', note: 'Deep Visibility is not available to this token (needs the Complete SKU and SDL Data.viewEdr)' };
@@ -492,6 +523,42 @@ export class SentinelOneConnector implements Connector {
       { maxItems: this.opts.dvMaxEvents ?? 20_000, maxPages: 1_000 },
     );
     return { events: collected.items, truncated: collected.truncated };
+  }
+
+  /** launch -> poll with lastStepSeen, echoing the forward tag (it may change) -> delete. */
+  private async pqQuery(operation: string, sdl: HttpClient, pq: string, span: Span): Promise<{ events: Record<string, unknown>[]; truncated: boolean }> {
+    const pqSchema = z.looseObject({
+      id: z.string(),
+      stepsCompleted: z.number(),
+      stepsTotal: z.number(),
+      data: z.looseObject({ columns: z.array(z.looseObject({ name: z.string() })).optional(), values: z.array(z.array(z.unknown())).optional(), matchCount: z.number().optional() }).nullish(),
+    });
+    const launch = await sdl.request({
+      operation,
+      method: 'POST',
+      url: '/sdl/v2/api/queries',
+      data: { queryType: 'PQ', startTime: iso(span.from), endTime: iso(span.to), pq: { query: pq, resultType: 'TABLE' }, tenant: true },
+      idempotent: true,
+    });
+    let tag = launch.headers['x-dataset-query-forward-tag'];
+    let state = this.parse(operation, pqSchema, launch.data);
+    const id = state.id;
+    const deadline = this.clock.now() + (this.opts.dvDeadlineMs ?? 120_000);
+    try {
+      while (state.stepsCompleted < state.stepsTotal) {
+        if (this.clock.now() >= deadline) throw this.error(operation, 'HW_ERR_CONNECTOR_TIMEOUT', `PowerQuery ${id} at step ${state.stepsCompleted} of ${state.stepsTotal} after ${this.opts.dvDeadlineMs ?? 120_000} ms`, 'raise dvDeadlineMs or narrow the window');
+        await this.clock.sleep(this.opts.dvPollMs ?? 1_000);
+        const res = await sdl.request({ operation, method: 'GET', url: `/sdl/v2/api/queries/${encodeURIComponent(id)}`, params: { lastStepSeen: state.stepsCompleted }, headers: tag ? { 'X-Dataset-Query-Forward-Tag': tag } : {} });
+        tag = res.headers['x-dataset-query-forward-tag'] ?? tag;
+        state = this.parse(operation, pqSchema, res.data);
+      }
+    } finally {
+      // Free the query server-side whatever happened; a failed delete changes nothing for the answer.
+      await sdl.request({ operation, method: 'DELETE', url: `/sdl/v2/api/queries/${encodeURIComponent(id)}`, headers: tag ? { 'X-Dataset-Query-Forward-Tag': tag } : {}, acceptStatus: [404] }).catch(() => undefined);
+    }
+    const rows = tableRows(state.data ?? undefined);
+    const limit = this.opts.dvMaxEvents ?? 20_000;
+    return { events: rows.map(pqRowToDvEvent), truncated: rows.length >= limit || (state.data?.matchCount ?? 0) > rows.length };
   }
 
   /** Spaces init-queries by the interval; concurrent callers take consecutive slots. */

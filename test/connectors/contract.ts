@@ -152,8 +152,9 @@ export async function pollUntilSettled(connector: Connector, actionId: string, k
   return status;
 }
 
-export function runConnectorContract(name: string, setup: () => Promise<ContractFixture>): void {
-  describe(`connector contract: ${name}`, () => {
+/** `name` is the vendor the connector must report; `variant` tells apart two runs of one vendor (e.g. an engine). */
+export function runConnectorContract(name: string, setup: () => Promise<ContractFixture>, variant?: string): void {
+  describe(`connector contract: ${name}${variant ? ` (${variant})` : ''}`, () => {
     let fx: ContractFixture;
     let c: Connector;
     const s = CONTRACT_SCENARIO;

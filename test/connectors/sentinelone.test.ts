@@ -9,6 +9,7 @@ import { SentinelOneFake } from '../fakes/sentinelone.js';
 import { CONTRACT_SCENARIO, T0, iso, pollUntilSettled, runConnectorContract } from './contract.js';
 
 const API = '/web/api/v2.1';
+const fake0Token = 's1-sdl-service-token-0001';
 const started: { fake: SentinelOneFake; connector: SentinelOneConnector }[] = [];
 
 async function setup(overrides: Partial<SentinelOneConnectorOptions> = {}) {
@@ -38,7 +39,12 @@ afterAll(async () => {
 runConnectorContract('sentinelone', async () => {
   const { connector } = await setup();
   return { connector, capabilities: { alertsByRule: false, userIdForAlerts: 'jdoe' } };
-});
+}, 'deep visibility');
+
+runConnectorContract('sentinelone', async () => {
+  const { connector } = await setup({ engine: 'powerquery', sdlToken: fake0Token });
+  return { connector, capabilities: { alertsByRule: false, userIdForAlerts: 'jdoe' } };
+}, 'powerquery');
 
 describe('sentinelone connector', () => {
   const { reg, cmd } = CONTRACT_SCENARIO.processes;
@@ -257,5 +263,27 @@ describe('sentinelone connector', () => {
     await built.close?.();
     await rm(dir, { recursive: true, force: true });
     await expect(createConnector({ kind: 'sentinelone', baseUrl: fake.url }, { env: {} })).rejects.toMatchObject({ code: 'HW_ERR_CONNECTOR_CONFIG', message: expect.stringContaining('apiToken is not set') });
+  });
+
+  it('queries through SDL PowerQuery when configured: Bearer token, forward tag echoed as it changes, query deleted, no DV pacing', async () => {
+    const { fake, connector } = await setup({ engine: 'powerquery', sdlToken: fake0Token });
+    const [one, other] = await Promise.all([
+      connector.getChildProcesses({ hostId: hostA, entityId: reg.entityId }, window),
+      connector.getProcessEvent({ hostId: CONTRACT_SCENARIO.hosts.b.id, entityId: 'ent-b-svc' }, window),
+    ]);
+    expect(one.events.map((e) => getString(e, 'process.name'))).toEqual(['conhost.exe']);
+    expect(one.events[0]).toMatchObject({ process: { entity_id: 'ent-conhost', pid: 4250, parent: { entity_id: reg.entityId, pid: 4242 } } });
+    expect(other.events).toHaveLength(1);
+    expect(fake.server.calls('POST', `${API}/dv/init-query`)).toBe(0);
+    const launches = fake.server.requests('POST', '/sdl/v2/api/queries');
+    expect(launches).toHaveLength(2);
+    expect(launches[0]!.headers.authorization).toBe(`Bearer ${fake0Token}`);
+    expect(launches[0]!.body).toMatchObject({ queryType: 'PQ', startTime: window.from, endTime: window.to, tenant: true, pq: { resultType: 'TABLE' } });
+    expect(launches[0]!.body.pq.query).toMatch(/^agent\.uuid = 'contract-host-(a|b)' event\.type in \('Process Creation', /);
+    const polls = fake.server.requests('GET', /^\/sdl\/v2\/api\/queries\//);
+    expect(polls.every((r) => r.status === 200)).toBe(true);
+    expect(new Set(polls.map((r) => r.headers['x-dataset-query-forward-tag'])).size).toBe(polls.length);
+    expect(fake.server.requests('DELETE', /^\/sdl\/v2\/api\/queries\//).map((r) => r.status)).toEqual([204, 204]);
+    expect(() => new SentinelOneConnector({ baseUrl: fake.url, apiToken: fake.token, engine: 'powerquery' })).toThrow(/sdlToken is empty/);
   });
 });

@@ -25,6 +25,8 @@ export interface FakeAgent {
 
 export interface SentinelOneFakeOptions {
   token?: string;
+  /** Bearer token of the SDL query API (long-running PowerQuery). */
+  sdlToken?: string;
   clock?: Clock;
   latencyMs?: number;
 }
@@ -34,6 +36,11 @@ const API = '/web/api/v2.1';
 export class SentinelOneFake {
   readonly server: FakeServer;
   readonly token: string;
+  readonly sdlToken: string;
+  /** Long-running PowerQueries: steps advance one per poll; the forward tag changes on every answer. */
+  readonly lrq = new Map<string, { rows: unknown[][]; columns: string[]; steps: number; tag: string; deleted: boolean }>();
+  /** Steps a PowerQuery takes. */
+  lrqSteps = 2;
   readonly expiredTokens = new Set<string>();
   readonly agents = new Map<string, FakeAgent>();
   readonly activities: { id: string; agentId: string; activityType: number; createdAt: string; primaryDescription: string }[] = [];
@@ -54,6 +61,7 @@ export class SentinelOneFake {
   constructor(opts: SentinelOneFakeOptions = {}) {
     this.server = new FakeServer({ clock: opts.clock, latencyMs: opts.latencyMs });
     this.token = opts.token ?? 's1-api-token-value-0001';
+    this.sdlToken = opts.sdlToken ?? 's1-sdl-service-token-0001';
     this.routes();
   }
 
@@ -83,6 +91,11 @@ export class SentinelOneFake {
     s.route('GET', `${API}/dv/query-status`, guarded((req) => this.queryStatus(req)));
     s.route('GET', `${API}/dv/events`, guarded((req) => this.queryEvents(req)));
     s.route('POST', `${API}/dv/cancel-query`, guarded((req) => this.cancelQuery(req)));
+    const bearer = (handler: (req: FakeRequest) => FakeResponse) => (req: FakeRequest) =>
+      req.headers.authorization === `Bearer ${this.sdlToken}` ? handler(req) : this.error(401, 4010010, 'Authentication Failed', 'SDL queries need Authorization: Bearer <service-user token>, not ApiToken');
+    s.route('POST', '/sdl/v2/api/queries', bearer((req) => this.launchPq(req)));
+    s.route('GET', '/sdl/v2/api/queries/:id', bearer((req) => this.pollPq(req)));
+    s.route('DELETE', '/sdl/v2/api/queries/:id', bearer((req) => this.deletePq(req)));
     s.route('GET', `${API}/threats`, guarded((req) => this.listThreats(req)));
     s.route('POST', `${API}/threats/incident`, guarded((req) => this.incident(req, this.threats, (t) => String(t.id), (t, v) => (t.threatInfo.incidentStatus = v))));
     s.route('GET', `${API}/cloud-detection/alerts`, guarded((req) => this.listStar(req)));
@@ -234,6 +247,57 @@ export class SentinelOneFake {
     return { status: 200, body: { data: { success: true } } };
   }
 
+  private launchPq(req: FakeRequest): FakeResponse {
+    const body = (req.body ?? {}) as { queryType?: unknown; startTime?: unknown; endTime?: unknown; pq?: { query?: unknown; resultType?: unknown } };
+    if (body.queryType !== 'PQ' || typeof body.pq?.query !== 'string') return this.error(400, 4000010, 'Validation Error', 'queryType PQ and pq.query are required');
+    const from = Date.parse(String(body.startTime));
+    const to = Date.parse(String(body.endTime));
+    if (Number.isNaN(from) || Number.isNaN(to)) return this.error(400, 4000010, 'Validation Error', 'startTime and endTime are required');
+    let parsed: ReturnType<typeof parsePowerQuery>;
+    try {
+      parsed = parsePowerQuery(body.pq.query);
+    } catch (e) {
+      return this.error(400, 4000010, 'Validation Error', `pq.query: ${(e as Error).message}`);
+    }
+    const matched = this.dvEvents.filter((e) => {
+      const at = Date.parse(String(e.createdAt));
+      return at >= from && at <= to && parsed.where(e);
+    });
+    matched.sort((a, b) => Date.parse(String(a.createdAt)) - Date.parse(String(b.createdAt)));
+    const rows = matched.slice(0, parsed.limit).map((e) => parsed.columns.map((c) => pqField(e, c) ?? null));
+    const id = this.server.nextId('lrq');
+    const entry = { rows, columns: parsed.columns, steps: 0, tag: this.server.nextId('tag'), deleted: false };
+    this.lrq.set(id, entry);
+    return { status: 200, headers: { 'X-Dataset-Query-Forward-Tag': entry.tag }, body: { id, stepsCompleted: 0, stepsTotal: this.lrqSteps } };
+  }
+
+  private pqAnswer(id: string, entry: { rows: unknown[][]; columns: string[]; steps: number; tag: string }): FakeResponse {
+    const done = entry.steps >= this.lrqSteps;
+    return {
+      status: 200,
+      headers: { 'X-Dataset-Query-Forward-Tag': entry.tag },
+      body: { id, stepsCompleted: entry.steps, stepsTotal: this.lrqSteps, data: done ? { columns: entry.columns.map((name) => ({ name })), values: entry.rows, matchCount: entry.rows.length } : null },
+    };
+  }
+
+  private pollPq(req: FakeRequest): FakeResponse {
+    const entry = this.lrq.get(req.params.id!);
+    if (!entry || entry.deleted) return this.error(404, 4040010, 'Not Found', 'query not found');
+    // The tag routes the poll to the query's server; a stale or missing one is refused.
+    if (req.headers['x-dataset-query-forward-tag'] !== entry.tag) return this.error(400, 4000010, 'Validation Error', 'X-Dataset-Query-Forward-Tag missing or stale');
+    entry.steps = Math.min(this.lrqSteps, entry.steps + 1);
+    entry.tag = this.server.nextId('tag');
+    return this.pqAnswer(req.params.id!, entry);
+  }
+
+  private deletePq(req: FakeRequest): FakeResponse {
+    const entry = this.lrq.get(req.params.id!);
+    if (!entry || entry.deleted) return this.error(404, 4040010, 'Not Found', 'query not found');
+    if (req.headers['x-dataset-query-forward-tag'] !== entry.tag) return this.error(400, 4000010, 'Validation Error', 'X-Dataset-Query-Forward-Tag missing or stale');
+    entry.deleted = true;
+    return { status: 204 };
+  }
+
   private inRange(req: FakeRequest, at: string): boolean {
     const gte = req.query.get('createdAt__gte');
     const lte = req.query.get('createdAt__lte');
@@ -340,4 +404,49 @@ export function parseS1ql(query: string): (e: DvEvent) => boolean {
     return (e: DvEvent) => values.includes(String(read(e)));
   });
   return (e) => clauses.every((c) => c(e));
+}
+
+// PowerQuery subset: `field = 'v'` and `field in ('a', 'b')` filters (implicit AND) before the first pipe,
+// then `| columns a, b` and `| limit N`. Fields are read off the stored DV events by their PQ names.
+export function pqField(e: DvEvent, field: string): unknown {
+  const creation = e.eventType === 'Process Creation';
+  const own: Record<string, string> = { uid: 'processUniqueKey', pid: 'pid', name: 'processName', cmdline: 'processCmd', 'image.path': 'processImagePath', startTime: 'processStartTime', user: 'user' };
+  const parentOf: Record<string, string> = { uid: 'parentProcessUniqueKey', pid: 'parentPid', name: 'parentProcessName', startTime: 'parentProcessStartTime' };
+  const direct: Record<string, string> = { 'event.time': 'createdAt', 'event.type': 'eventType', 'agent.uuid': 'agentUuid', 'endpoint.name': 'agentName', 'tgt.file.path': 'fileFullName', 'src.ip.address': 'srcIp', 'src.port.number': 'srcPort', 'dst.ip.address': 'dstIp', 'dst.port.number': 'dstPort' };
+  if (direct[field]) return e[direct[field]!];
+  let m = /^tgt\.process\.(.+)$/.exec(field);
+  if (m) return creation && own[m[1]!] ? e[own[m[1]!]!] : undefined;
+  m = /^src\.process\.parent\.(.+)$/.exec(field);
+  if (m) return !creation && parentOf[m[1]!] ? e[parentOf[m[1]!]!] : undefined;
+  m = /^src\.process\.(.+)$/.exec(field);
+  if (m) return creation ? (parentOf[m[1]!] ? e[parentOf[m[1]!]!] : undefined) : own[m[1]!] ? e[own[m[1]!]!] : undefined;
+  return undefined;
+}
+
+export function parsePowerQuery(query: string): { where: (e: DvEvent) => boolean; columns: string[]; limit: number } {
+  const [filter, ...stages] = query.split('|').map((part) => part.trim());
+  const tests: ((e: DvEvent) => boolean)[] = [];
+  const re = /([a-z][\w.]*)\s*(=|in)\s*('(?:[^'\\]|\\.)*'|\((?:'(?:[^'\\]|\\.)*'\s*,?\s*)+\))/gy;
+  let rest = filter ?? '';
+  re.lastIndex = 0;
+  let pos = 0;
+  for (;;) {
+    while (rest[pos] === ' ') pos++;
+    if (pos >= rest.length) break;
+    re.lastIndex = pos;
+    const m = re.exec(rest);
+    if (!m) throw new Error(`cannot read "${rest.slice(pos, pos + 30)}"`);
+    pos = re.lastIndex;
+    const values = [...m[3]!.matchAll(/'((?:[^'\\]|\\.)*)'/g)].map((v) => v[1]!.replace(/\\(.)/g, '$1'));
+    const field = m[1]!;
+    tests.push((e) => values.includes(String(pqField(e, field))));
+  }
+  let columns: string[] = ['event.time', 'event.type'];
+  let limit = 1000;
+  for (const stage of stages) {
+    if (stage.startsWith('columns ')) columns = stage.slice(8).split(',').map((c) => c.trim());
+    else if (stage.startsWith('limit ')) limit = Number(stage.slice(6));
+    else throw new Error(`unsupported stage ${stage}`);
+  }
+  return { where: (e) => tests.every((t) => t(e)), columns, limit };
 }
