@@ -6,7 +6,7 @@
 // Usage: npm run bench:eql [-- --events N]   (prints figures; asserts nothing)
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { compileFilter } from '../detection/eql/compile.js';
@@ -142,14 +142,20 @@ function main(): void {
   const predicate = compileFilter(rule.ast.filter);
   let matched = 0;
   let best = Infinity;
+  let bestCpu = Infinity;
   for (let round = 0; round < 5; round++) {
     matched = 0;
     const s = performance.now();
+    const c = process.cpuUsage();
     for (let i = 0; i < N; i++) if (predicate(docs[i])) matched++;
+    const u = process.cpuUsage(c);
     best = Math.min(best, performance.now() - s);
+    bestCpu = Math.min(bestCpu, (u.user + u.system) / 1000);
   }
   console.log(`reg.exe events: ${fmt(regCount)} (${((regCount / N) * 100).toFixed(3)}%), matched by v317: ${fmt(matched)}`);
-  console.log(`in memory: ${fmt(N / (best / 1000))} events/s (best of 5: ${best.toFixed(1)} ms for ${fmt(N)}) [target >= 3,000,000]`);
+  // CPU time of this single-threaded loop = throughput of one core, whatever else the machine is running.
+  console.log(`in memory, one core: ${fmt(N / (bestCpu / 1000))} events per CPU-second (best of 5: ${bestCpu.toFixed(1)} ms CPU for ${fmt(N)}) [target >= 3,000,000]`);
+  console.log(`in memory, wall clock: ${fmt(N / (best / 1000))} events/s (best of 5: ${best.toFixed(1)} ms; machine load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs)`);
   docs.length = 0;
 
   // Bare read + JSON.parse of the same file, in process: chunked reads, split on \n, parse each line.

@@ -83,11 +83,15 @@ function normaliseArray(arr: unknown[]): unknown {
 
 const EMPTY_PATH: Path = { parts: [], keys: [] };
 
+// collect() never re-enters user code, so one scratch array serves every slow read.
+const scratch: unknown[] = [];
+
 function slow(path: Path): FieldReader {
   return (doc) => {
-    const out: unknown[] = [];
-    collect(doc, path, 0, out);
-    return out.length === 0 ? null : out.length === 1 ? out[0] : out;
+    scratch.length = 0;
+    collect(doc, path, 0, scratch);
+    const n = scratch.length;
+    return n === 0 ? null : n === 1 ? scratch[0] : scratch.slice();
   };
 }
 
