@@ -92,7 +92,10 @@ export async function admitItems(items: BodyItem[], source: string, deps: Intake
       };
     });
     // The intake worker marks each alert processed (CaseStore.markQueued): one round trip less here.
-    if (toQueue.length > 0) await deps.alertsQueue.addBulk(toQueue);
+    // One job: queue.add runs BullMQ's script directly; addBulk builds a MULTI (ioredis copies every defined
+    // script onto it), about three times the CPU for a single alert.
+    if (toQueue.length === 1) await deps.alertsQueue.add(toQueue[0]!.name, toQueue[0]!.data, toQueue[0]!.opts);
+    else if (toQueue.length > 1) await deps.alertsQueue.addBulk(toQueue);
   }
 
   // In-body repeats point at the case their first copy got.
