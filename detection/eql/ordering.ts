@@ -1,6 +1,7 @@
 // The order `_eql/search` sees events in: by the timestamp field, then the tiebreaker field, then
-// the implicit `_shard_doc` order (indices by name, then indexing order). Events without a
-// parseable timestamp cannot be placed in time and are left out of event and sequence queries.
+// the implicit `_shard_doc` order (indices by name, then indexing order). An event without a
+// parseable timestamp sorts after all others (ES's `missing: _last`) in an event query, and is
+// left out of sequences, which cannot place it in time.
 import { getField } from '../fields.js';
 import type { EventRecord, IndexSet } from './index-set.js';
 import { resolveAlias } from './mapping.js';
@@ -46,7 +47,11 @@ export function compareOrdered(a: Ordered, b: Ordered): number {
 export interface OrderOptions {
   timestampField: string;
   tiebreakerField?: string | undefined;
+  /** Keep events without a timestamp, last (event queries); otherwise drop them. */
+  keepUntimed?: boolean;
 }
+
+const UNTIMED: Instant = { ms: Infinity, ns: 0 };
 
 /** The events that have a timestamp, in search order. */
 export function orderEvents(set: IndexSet, events: readonly EventRecord[], opts: OrderOptions): Ordered[] {
@@ -66,8 +71,11 @@ export function orderEvents(set: IndexSet, events: readonly EventRecord[], opts:
     const tsPath = h?.ts ?? opts.timestampField;
     let raw = getField(ev.doc, tsPath);
     if (Array.isArray(raw)) raw = raw[0];
-    const ts = parseDate(raw, h?.format, h?.nanos ?? false);
-    if (ts === null) continue;
+    let ts = parseDate(raw, h?.format, h?.nanos ?? false);
+    if (ts === null) {
+      if (!opts.keepUntimed) continue;
+      ts = UNTIMED;
+    }
     const tbPath = h ? h.tb : opts.tiebreakerField;
     out.push({ ev, ts, tb: tbPath === undefined ? null : sortValue(getField(ev.doc, tbPath)) });
   }

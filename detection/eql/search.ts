@@ -311,7 +311,11 @@ export function searchResponse(query: Query, index: IndexSet, request: SearchReq
   if (q.type === 'event_query') {
     const match = compiled.filter(q.filter);
     // Filter first: only matches need a timestamp parsed and a place in the order.
-    const matched = orderEvents(index, index.events.filter(match), { timestampField: req.timestamp_field, tiebreakerField: req.tiebreaker_field });
+    const matched = orderEvents(index, index.events.filter(match), {
+      timestampField: req.timestamp_field,
+      tiebreakerField: req.tiebreaker_field,
+      keepUntimed: true,
+    });
     const piped = applyPipes(matched, q.pipes, (() => {
       const conds = new Map<object, (ev: EventRecord) => boolean>();
       return (o: Ordered, pipe) => {

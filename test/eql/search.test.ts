@@ -32,19 +32,24 @@ const proc = (id: number, ts: number | string, extra: Doc = {}): Doc => ({ '@tim
 describe('event queries: ordering, pipes, size', () => {
   const idx = events([proc(3, 30), proc(1, 10), proc(2, 10, { tb: 1 }), proc(4, '1970-01-01T00:00:00.020Z'), proc(5, undefined as never)]);
 
-  it('orders by timestamp, then tiebreaker (missing last), then indexing order; skips events without a timestamp', () => {
-    expect(ids(run('process where true', idx))).toEqual([1, 2, 4, 3]);
-    expect(ids(run('process where true', idx, { tiebreaker_field: 'tb' }))).toEqual([2, 1, 4, 3]);
+  it('orders by timestamp (missing last), then tiebreaker (missing last), then indexing order', () => {
+    expect(ids(run('process where true', idx))).toEqual([1, 2, 4, 3, 5]);
+    expect(ids(run('process where true', idx, { tiebreaker_field: 'tb' }))).toEqual([2, 1, 4, 3, 5]);
+  });
+
+  it('leaves events without a timestamp out of sequences', () => {
+    expect(ids(run('sequence [process where id == 3] [process where true]', idx))).toEqual([]);
+    expect(ids(run('sample by event.category [process where id == 3] [process where id == 5]', idx))).toEqual([3, 5]);
   });
 
   it('applies head/tail pipes left to right, tail keeping ascending order', () => {
-    expect(ids(run('process where true | tail 2', idx))).toEqual([4, 3]);
+    expect(ids(run('process where true | tail 2', idx))).toEqual([3, 5]);
     expect(ids(run('process where true | head 3 | tail 2', idx))).toEqual([2, 4]);
     expect(ids(run('process where true | head 0', idx))).toEqual([]);
   });
 
   it('limits to size from the head or (ES default) the tail', () => {
-    expect(ids(search(parseQuery('process where true'), idx, { size: 2 }))).toEqual([4, 3]);
+    expect(ids(search(parseQuery('process where true'), idx, { size: 2 }))).toEqual([3, 5]);
     expect(ids(search(parseQuery('process where true'), idx, { size: 2, result_position: 'head' }))).toEqual([1, 2]);
     expect(ids(search(parseQuery('process where true'), idx, { size: 0 }))).toEqual([]);
   });
@@ -55,7 +60,7 @@ describe('event queries: ordering, pipes, size', () => {
   });
 
   it('honours the filter pipe on event queries and rejects it on sequences', () => {
-    expect(ids(run('process where true | filter id > 2', idx))).toEqual([4, 3]);
+    expect(ids(run('process where true | filter id > 2', idx))).toEqual([4, 3, 5]);
     expect(() => run('sequence [process where true] [process where true] | filter true', idx)).toThrow(/event queries only/);
   });
 
