@@ -102,6 +102,7 @@ async function build(raw: ConnectorConfig | unknown, deps: ConnectorDeps): Promi
         keyStore: keyStore('defender', ks, deps),
         clock: deps.clock,
         logger: deps.logger,
+        observer: deps.metrics,
       });
     }
     case 'sentinelone': {
@@ -114,6 +115,7 @@ async function build(raw: ConnectorConfig | unknown, deps: ConnectorDeps): Promi
         keyStore: keyStore('sentinelone', ks, deps),
         clock: deps.clock,
         logger: deps.logger,
+        observer: deps.metrics,
       });
     }
   }
