@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { bearerAuth } from '../http/auth.js';
 import { CircuitBreaker, breakerFor, type BreakerOptions } from '../http/breaker.js';
+import type { CallObserver } from '../http/metrics.js';
 import { HttpClient, vendorMessage } from '../http/client.js';
 import { systemClock, type Clock } from '../http/clock.js';
 import { ConnectorError } from '../http/errors.js';
@@ -69,6 +70,8 @@ export interface DefenderConnectorOptions {
   clock?: Clock;
   keyStore?: ActionKeyStore;
   logger?: Logger;
+  /** Vendor-call metrics (connectorMetrics). */
+  observer?: CallObserver;
   /** Randomness for backoff jitter (tests). */
   random?: () => number;
 }
@@ -140,6 +143,7 @@ export class DefenderConnector implements Connector {
       breaker,
       clock: this.clock,
       logger: opts.logger,
+      observer: opts.observer,
     };
     this.login = new HttpClient({ ...common, baseURL: opts.loginBaseUrl ?? 'https://login.microsoftonline.com' });
     const tokenUrl = `/${encodeURIComponent(opts.tenantId)}/oauth2/v2.0/token`;

@@ -1,13 +1,15 @@
-// SentinelOne (Management API v2.1): Deep Visibility for events, agents disconnect/connect for network
-// quarantine, threats and STAR alerts. Deep Visibility allows one init-query a minute per token, so the
-// questions asked about a host together (one tick) are merged into one query over the union of their
-// windows (a snapshot), each answered from it; a later question inside a fresh snapshot's window is
-// answered without a query. Ancestry older than the snapshot costs one more query (process creations only).
+// SentinelOne (Management API v2.1): events from Deep Visibility (or its replacement, SDL PowerQuery),
+// agents disconnect/connect for network quarantine, threats and STAR alerts. Deep Visibility allows one
+// init-query a minute per token, so the questions asked about a host together (one tick) are merged into
+// one query over the union of their windows (a snapshot), each answered from it; a later question inside
+// a fresh snapshot's window needs no query. Ancestry older than the snapshot costs one more query
+// (process creations only). PowerQuery has no such limit but is used the same way.
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { getString } from '../../detection/fields.js';
 import { staticHeaderAuth } from '../http/auth.js';
 import { CircuitBreaker, breakerFor, type BreakerOptions } from '../http/breaker.js';
+import type { CallObserver } from '../http/metrics.js';
 import { HttpClient } from '../http/client.js';
 import { systemClock, type Clock } from '../http/clock.js';
 import { ConnectorError, type ConnectorErrorCode } from '../http/errors.js';
@@ -62,6 +64,8 @@ export interface SentinelOneConnectorOptions {
   clock?: Clock;
   keyStore?: ActionKeyStore;
   logger?: Logger;
+  /** Vendor-call metrics (connectorMetrics). */
+  observer?: CallObserver;
   random?: () => number;
 }
 
@@ -129,6 +133,7 @@ export class SentinelOneConnector implements Connector {
       breaker,
       clock: this.clock,
       logger: opts.logger,
+      observer: opts.observer,
       // The header, never the APIToken query parameter: query strings end up in access logs.
       auth: staticHeaderAuth('Authorization', `ApiToken ${opts.apiToken}`),
     });
@@ -145,6 +150,7 @@ export class SentinelOneConnector implements Connector {
         breaker,
         clock: this.clock,
         logger: opts.logger,
+        observer: opts.observer,
         auth: staticHeaderAuth('Authorization', `Bearer ${opts.sdlToken}`),
       });
     } else {
