@@ -21,6 +21,70 @@ function canonicalIpv4(s: string): string | null {
   return nums.every((n) => n >= 0 && n <= 255) ? nums.join('.') : null;
 }
 
+function parseIpv6(s: string): number[] | null {
+  let text = s.toLowerCase();
+  const zone = text.indexOf('%');
+  if (zone >= 0) text = text.slice(0, zone);
+  let tail: number[] = [];
+  const lastColon = text.lastIndexOf(':');
+  if (text.includes('.', lastColon)) {
+    const v4 = canonicalIpv4(text.slice(lastColon + 1));
+    if (v4 === null) return null;
+    const b = v4.split('.').map(Number);
+    tail = [(b[0]! << 8) | b[1]!, (b[2]! << 8) | b[3]!];
+    // Keep a `::` before the dotted part; drop a single separating colon.
+    text = text.slice(0, lastColon + 1);
+    if (!text.endsWith('::')) text = text.slice(0, -1);
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const part = (h: string): number[] | null => {
+    if (h === '') return [];
+    const out: number[] = [];
+    for (const g of h.split(':')) {
+      if (!/^[0-9a-f]{1,4}$/.test(g)) return null;
+      out.push(parseInt(g, 16));
+    }
+    return out;
+  };
+  const head = part(halves[0]!);
+  const rest = halves.length === 2 ? part(halves[1]!) : [];
+  if (head === null || rest === null) return null;
+  const have = head.length + rest.length + tail.length;
+  if (halves.length === 1 ? have !== 8 : have > 7) return null;
+  return [...head, ...new Array(8 - have).fill(0), ...rest, ...tail];
+}
+
+/** An address as ES prints an `ip` field: dotted IPv4 (also for IPv4-mapped IPv6), else RFC 5952. */
+export function canonicalIp(s: string): string | null {
+  const v4 = canonicalIpv4(s);
+  if (v4 !== null) return v4;
+  const g = parseIpv6(s);
+  if (g === null) return null;
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
+    return [g[6]! >> 8, g[6]! & 255, g[7]! >> 8, g[7]! & 255].join('.');
+  }
+  // Compress the longest run (>= 2) of zero groups, the first one on a tie.
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
 function atomFor(value: unknown, type: string | undefined, format: string | undefined): KeyAtom {
   if (value === null || value === undefined) return null;
   if (isDateType(type)) {
@@ -29,7 +93,7 @@ function atomFor(value: unknown, type: string | undefined, format: string | unde
   }
   switch (type) {
     case 'ip':
-      return typeof value === 'string' ? canonicalIpv4(value) ?? value.toLowerCase() : String(value);
+      return typeof value === 'string' ? canonicalIp(value) ?? value.toLowerCase() : String(value);
     case 'long': case 'integer': case 'short': case 'byte': case 'unsigned_long':
     case 'double': case 'float': case 'half_float': case 'scaled_float': {
       if (typeof value === 'number') return value;

@@ -164,6 +164,14 @@ describe('sequences: the state machine', () => {
     expect(hits.sequences![0]!.join_keys).toEqual(['h', 7]);
   });
 
+  it('joins ip keys on the address, printed as ES prints it', () => {
+    const docs = [proc(1, 1, { ip: '2001:0DB8:0:0:0:0:0:1' }), proc(2, 2, { ip: '2001:db8::1' }), proc(3, 3, { ip: '::ffff:10.0.0.1' }), proc(4, 4, { ip: '10.0.0.1' })];
+    const idx = events(docs, { properties: { ip: { type: 'ip' } } });
+    const hits = run('sequence by ip [process where true] [process where true]', idx);
+    expect(ids(hits)).toEqual([1, 2, 3, 4]);
+    expect(hits.sequences!.map((s) => s.join_keys)).toEqual([['2001:db8::1'], ['10.0.0.1']]);
+  });
+
   it('renders date keys as ISO strings in sequences and as epoch millis in samples', () => {
     const docs = [proc(1, 1, { d: '1970-01-02T00:00:00Z' }), proc(2, 2, { d: 86400000 })];
     const idx = events(docs, { properties: { d: { type: 'date' } } });
