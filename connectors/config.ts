@@ -125,6 +125,8 @@ export const crowdstrikeConfigSchema = z.object({
   memberCid: z.string().min(1).optional(),
   /** NG-SIEM (LogScale) repository for event search; `search-all` per falconpy. */
   ngsiemRepository: z.string().min(1).default('search-all'),
+  /** Process queries: NG-SIEM, Threat Graph, or NG-SIEM falling back to Threat Graph when unlicensed. */
+  processSource: z.enum(['auto', 'ngsiem', 'threatgraph']).default('auto'),
   /** How often to poll a query job, and how long to wait for it. */
   queryPollMs: positiveInt.default(500),
   queryDeadlineMs: positiveInt.default(60_000),

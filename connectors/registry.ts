@@ -83,6 +83,7 @@ async function build(raw: ConnectorConfig | unknown, deps: ConnectorDeps): Promi
         clientSecret: resolveSecret('crowdstrike', 'clientSecret', config.clientSecret, 'HW_CROWDSTRIKE_CLIENT_SECRET', env),
         memberCid: config.memberCid,
         ngsiemRepository: config.ngsiemRepository,
+        processSource: config.processSource,
         queryPollMs: config.queryPollMs,
         queryDeadlineMs: config.queryDeadlineMs,
         pidWindowMs: config.pidWindowMs,

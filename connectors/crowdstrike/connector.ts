@@ -32,6 +32,7 @@ import type { ActionKind, ActionRequest, ActionStatus, Connector, EcsEvent, Host
 import { CROWDSTRIKE_ACTIONS, CS_ALERT_STATUS } from './actions.js';
 import { cql, eq, inList } from './cql.js';
 import { alertToEcs, eventToEcs, type CsCategory } from './mapping.js';
+import { ThreatGraph } from './threatgraph.js';
 import { alertSchema, commandSchema, commandStatusSchema, deviceSchema, envelopeSchema, jobPollSchema, queryJobSchema, sessionSchema } from './schemas.js';
 
 export interface CrowdStrikeConnectorOptions {
@@ -40,6 +41,8 @@ export interface CrowdStrikeConnectorOptions {
   clientSecret: string | Secret;
   memberCid?: string;
   ngsiemRepository?: string;
+  /** Where process queries go: NG-SIEM, Threat Graph, or NG-SIEM falling back to Threat Graph when unlicensed (default). */
+  processSource?: 'auto' | 'ngsiem' | 'threatgraph';
   queryPollMs?: number;
   queryDeadlineMs?: number;
   /** Events per NG-SIEM query (`| head(N)`); a full page is reported as partial. */
@@ -72,7 +75,10 @@ export class CrowdStrikeConnector implements Connector {
   private readonly ledger: ActionLedger;
   private readonly jobs = new SingleFlight<Record<string, unknown>[] | 'unavailable'>();
   private readonly clock: Clock;
-  private readonly o: Required<Pick<CrowdStrikeConnectorOptions, 'ngsiemRepository' | 'queryPollMs' | 'queryDeadlineMs' | 'queryLimit' | 'pidWindowMs' | 'onlineWithinMs' | 'alertPageSize'>>;
+  private readonly graph: ThreatGraph;
+  /** Set once NG-SIEM answered 403/404: the tenant has no event search, so `auto` goes to Threat Graph. */
+  private ngsiemUnavailable = false;
+  private readonly o: Required<Pick<CrowdStrikeConnectorOptions, 'ngsiemRepository' | 'processSource' | 'queryPollMs' | 'queryDeadlineMs' | 'queryLimit' | 'pidWindowMs' | 'onlineWithinMs' | 'alertPageSize'>>;
 
   constructor(opts: CrowdStrikeConnectorOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -99,8 +105,10 @@ export class CrowdStrikeConnector implements Connector {
     );
     this.http = new HttpClient({ ...common, auth: bearerAuth(this.tokens, [clientSecret]) });
     this.tokenHttp = tokenHttp;
+    this.graph = new ThreatGraph(this.http);
     this.o = {
       ngsiemRepository: opts.ngsiemRepository ?? 'search-all',
+      processSource: opts.processSource ?? 'auto',
       queryPollMs: opts.queryPollMs ?? 500,
       queryDeadlineMs: opts.queryDeadlineMs ?? 60_000,
       queryLimit: opts.queryLimit ?? 1000,
@@ -117,6 +125,10 @@ export class CrowdStrikeConnector implements Connector {
 
   async getProcessEvent(ref: ProcessRef, window: TimeWindow): Promise<QueryResult> {
     validateWindow(this.vendor, 'getProcessEvent', window);
+    return this.viaGraph(() => this.searchProcessEvent(ref, window), () => this.graph.processEvent(ref, window));
+  }
+
+  private async searchProcessEvent(ref: ProcessRef, window: TimeWindow): Promise<QueryResult> {
     if (ref.entityId) return this.events('getProcessEvent', 'process', ref.hostId, [eq('TargetProcessId', ref.entityId)], window);
     const pid = this.requirePid('getProcessEvent', ref);
     const res = await this.events('getProcessEvent', 'process', ref.hostId, [eq('RawProcessId', pid)], this.pin(ref, window));
@@ -129,17 +141,21 @@ export class CrowdStrikeConnector implements Connector {
 
   async getSiblingProcesses(parent: ProcessRef, window: TimeWindow): Promise<QueryResult> {
     validateWindow(this.vendor, 'getSiblingProcesses', window);
-    return this.childrenOf('getSiblingProcesses', parent, window);
+    return this.viaGraph(() => this.childrenOf('getSiblingProcesses', parent, window), () => this.graph.children('getSiblingProcesses', parent, window));
   }
 
   async getChildProcesses(proc: ProcessRef, window: TimeWindow): Promise<QueryResult> {
     validateWindow(this.vendor, 'getChildProcesses', window);
-    return this.childrenOf('getChildProcesses', proc, window);
+    return this.viaGraph(() => this.childrenOf('getChildProcesses', proc, window), () => this.graph.children('getChildProcesses', proc, window));
   }
 
   async getAncestry(proc: ProcessRef, levels: number, window: TimeWindow): Promise<QueryResult> {
     validateWindow(this.vendor, 'getAncestry', window);
-    const self = await this.getProcessEvent(proc, window);
+    return this.viaGraph(() => this.searchAncestry(proc, levels, window), () => this.graph.ancestry(proc, levels, window));
+  }
+
+  private async searchAncestry(proc: ProcessRef, levels: number, window: TimeWindow): Promise<QueryResult> {
+    const self = await this.searchProcessEvent(proc, window);
     let current = self.events[0];
     if (!current) return { ...self, events: [], note: join(self.note, 'the process start event was not found, so its ancestry is unknown') };
     // parents start before the window; look back a day (ProcessRollup2 has no ancestry list)
@@ -314,22 +330,45 @@ export class CrowdStrikeConnector implements Connector {
    */
   private async checkPid(operation: string, proc: ProcessRef): Promise<number | string> {
     if (!proc.entityId) return proc.pid!; // a bare pid from the alert: nothing to check it against
+    if (this.o.processSource !== 'threatgraph' && !this.ngsiemUnavailable) {
+      const checked = await this.checkPidWithEvents(operation, proc, proc.entityId);
+      if (checked !== null) return checked;
+    }
+    return this.checkPidWithGraph(operation, proc, proc.entityId);
+  }
+
+  /** NG-SIEM: the pid must belong to the TargetProcessId, and no later process may hold it. null = NG-SIEM unavailable. */
+  private async checkPidWithEvents(operation: string, proc: ProcessRef, entityId: string): Promise<number | string | null> {
     const now = this.clock.now();
     const lookback: TimeWindow = { from: iso(now - 7 * 86_400_000), to: iso(now) };
     let pid = proc.pid;
     if (pid === undefined) {
-      const found = await this.events(operation, 'process', proc.hostId, [eq('TargetProcessId', proc.entityId)], lookback, false);
+      const found = await this.events(operation, 'process', proc.hostId, [eq('TargetProcessId', entityId)], lookback, false);
+      if (this.ngsiemUnavailable) return null;
       pid = found.events[0] ? Number(getField(found.events[0], 'process.pid')) : NaN;
       if (!Number.isFinite(pid)) {
-        throw new ConnectorError({ code: 'HW_ERR_CONNECTOR_NOT_FOUND', vendor: this.vendor, operation, detail: `no RawProcessId found for TargetProcessId ${proc.entityId}`, hint: 'RTR kill needs the OS pid; pass process.pid from the alert' });
+        throw new ConnectorError({ code: 'HW_ERR_CONNECTOR_NOT_FOUND', vendor: this.vendor, operation, detail: `no RawProcessId found for TargetProcessId ${entityId}`, hint: 'RTR kill needs the OS pid; pass process.pid from the alert' });
       }
     }
     const holders = await this.events(operation, 'process', proc.hostId, [eq('RawProcessId', pid)], lookback, false);
-    const target = holders.events.find((e) => getString(e, 'process.entity_id') === proc.entityId);
-    if (!target) return `pid ${pid} does not belong to process ${proc.entityId} on this sensor; not killing`;
-    const later = holders.events.find((e) => getString(e, 'process.entity_id') !== proc.entityId && ts(e) >= ts(target));
+    if (this.ngsiemUnavailable) return null;
+    const target = holders.events.find((e) => getString(e, 'process.entity_id') === entityId);
+    if (!target) return `pid ${pid} does not belong to process ${entityId} on this sensor; not killing`;
+    const later = holders.events.find((e) => getString(e, 'process.entity_id') !== entityId && ts(e) >= ts(target));
     if (later) return `pid ${pid} was reused by ${getString(later, 'process.name') ?? 'another process'} after the target started; not killing`;
     return pid;
+  }
+
+  /** Threat Graph: the vertex's RawProcessId must be the pid (later reuse cannot be seen there). */
+  private async checkPidWithGraph(operation: string, proc: ProcessRef, entityId: string): Promise<number | string> {
+    const found = await this.graph.summaries(operation, proc.hostId, [entityId]);
+    const raw = found !== 'unavailable' && found[0] ? Number(getField(found[0], 'process.pid')) : NaN;
+    if (Number.isFinite(raw)) {
+      if (proc.pid !== undefined && proc.pid !== raw) return `pid ${proc.pid} does not belong to process ${entityId} (Threat Graph says ${raw}); not killing`;
+      return raw;
+    }
+    if (proc.pid !== undefined) return proc.pid;
+    throw new ConnectorError({ code: 'HW_ERR_CONNECTOR_NOT_FOUND', vendor: this.vendor, operation, detail: `no RawProcessId found for TargetProcessId ${entityId}`, hint: 'RTR kill needs the OS pid; pass process.pid from the alert' });
   }
 
   private async closeSession(sessionId: string): Promise<void> {
@@ -360,7 +399,19 @@ export class CrowdStrikeConnector implements Connector {
     return this.events(operation, 'process', parent.hostId, [eq('ParentProcessId', parentId)], window);
   }
 
+  /** NG-SIEM first; Threat Graph when configured, or in `auto` once NG-SIEM proved unavailable. */
+  private async viaGraph(search: () => Promise<QueryResult>, graph: () => Promise<QueryResult>): Promise<QueryResult> {
+    const source = this.o.processSource;
+    if (source === 'threatgraph' || (source === 'auto' && this.ngsiemUnavailable)) return graph();
+    const res = await search();
+    return source === 'auto' && this.ngsiemUnavailable && res.coverage === 'none' ? graph() : res;
+  }
+
   private async treeEvents(operation: string, category: CsCategory, proc: ProcessRef, window: TimeWindow): Promise<QueryResult> {
+    if (this.o.processSource === 'threatgraph' || this.ngsiemUnavailable) {
+      const why = this.ngsiemUnavailable ? 'which is unavailable to this API client (grant "NGSIEM: Read")' : 'which this connector is configured not to use (processSource threatgraph)';
+      return { events: [], coverage: 'none', query: `(${category} events need NG-SIEM)`, window, note: `${category} events come from NG-SIEM event search, ${why}` };
+    }
     let selfId = proc.entityId;
     if (!selfId) {
       const found = await this.getProcessEvent(proc, window);
@@ -408,7 +459,10 @@ export class CrowdStrikeConnector implements Connector {
   private async runJobOnce(operation: string, queryString: string, window: TimeWindow, retried = false): Promise<Record<string, unknown>[] | 'unavailable'> {
     const base = `/humio/api/v1/repositories/${encodeURIComponent(this.o.ngsiemRepository)}/queryjobs`;
     const created = await this.http.request({ operation, method: 'POST', url: base, data: { queryString, start: Date.parse(window.from), end: Date.parse(window.to), isLive: false }, idempotent: true, acceptStatus: [403, 404] });
-    if (created.status === 403 || created.status === 404) return 'unavailable';
+    if (created.status === 403 || created.status === 404) {
+      this.ngsiemUnavailable = true;
+      return 'unavailable';
+    }
     const { id } = this.parse(operation, queryJobSchema, created.data);
     const deadline = this.clock.now() + this.o.queryDeadlineMs;
     try {

@@ -148,11 +148,40 @@ describe('queries (NG-SIEM)', () => {
     expect(res.note).toMatch(/sent no network events/);
   });
 
-  it('says none when NG-SIEM is not available to the client', async () => {
+  it('says none when neither NG-SIEM nor Threat Graph is available to the client', async () => {
     fake.ngsiemEnabled = false;
+    fake.threatGraphEnabled = false;
     const res = await connector().getChildProcesses({ hostId: AID, entityId: '2000' }, WINDOW);
     expect(res.coverage).toBe('none');
-    expect(res.note).toMatch(/NG-SIEM/);
+    expect(res.note).toMatch(/neither NG-SIEM event search nor Threat Graph/);
+  });
+
+  it('falls back to Threat Graph when NG-SIEM is not licensed', async () => {
+    fake.ngsiemEnabled = false;
+    const c = connector();
+    const proc = await c.getProcessEvent({ hostId: AID, entityId: '3000' }, WINDOW);
+    expect(proc).toMatchObject({ coverage: 'full', note: expect.stringMatching(/Threat Graph/) });
+    expect(proc.events[0]).toMatchObject({ 'process.entity_id': '3000', 'process.parent.entity_id': '2000', 'process.pid': 4242, 'process.name': 'reg.exe', '@timestamp': at(0) });
+    expect(names((await c.getSiblingProcesses({ hostId: AID, entityId: '2000' }, WINDOW)).events)).toEqual(['reg.exe', 'whoami.exe']);
+    expect(names((await c.getAncestry({ hostId: AID, entityId: '3000' }, 5, WINDOW)).events)).toEqual(['cmd.exe', 'explorer.exe']);
+    // entity-centric: a bare pid cannot be looked up there, and file/network need event search
+    expect((await c.getProcessEvent({ hostId: AID, pid: 4242, startTime: at(0) }, WINDOW)).coverage).toBe('none');
+    expect(await c.getFileEvents({ hostId: AID, entityId: '2000' }, WINDOW)).toMatchObject({ coverage: 'none' });
+    expect(fake.server.calls('POST', JOBS)).toBe(1); // NG-SIEM was asked once, then skipped
+    // kill still checks the pid against the vertex
+    const kill = await c.runAction({ kind: 'kill_process', idempotencyKey: 'tg-kill', process: { hostId: AID, entityId: '3000', pid: 4242 } });
+    expect(kill.state).toBe('pending');
+    const wrong = await c.runAction({ kind: 'kill_process', idempotencyKey: 'tg-kill-2', process: { hostId: AID, entityId: '3000', pid: 7 } });
+    expect(wrong).toMatchObject({ state: 'failed', detail: expect.stringMatching(/Threat Graph says 4242/) });
+  });
+
+  it('pages Threat Graph edges and summarises at most 100 vertices per call', async () => {
+    fake.addEvents(Array.from({ length: 105 }, (_, i) => ({ '#event_simpleName': 'ProcessRollup2', aid: AID, '@timestamp': Date.parse(at(2)) + i, TargetProcessId: `c${i}`, ParentProcessId: '3001', RawProcessId: String(5000 + i), ImageFileName: 'C:\\Windows\\System32\\conhost.exe' })));
+    const res = await connector({ processSource: 'threatgraph' }).getChildProcesses({ hostId: AID, entityId: '3001' }, WINDOW);
+    expect(res.events).toHaveLength(105);
+    expect(fake.server.calls('GET', '/threatgraph/combined/edges/v1')).toBe(2);
+    expect(fake.server.calls('GET', '/threatgraph/combined/processes/summary/v1')).toBe(2);
+    expect(fake.server.calls('POST', JOBS)).toBe(0);
   });
 });
 

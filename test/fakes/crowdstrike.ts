@@ -71,6 +71,8 @@ export class CrowdStrikeFake {
   expireSessions = false;
   /** NG-SIEM licensed; false answers 403 on query jobs. */
   ngsiemEnabled = true;
+  /** Threat Graph scope granted; false answers 403. */
+  threatGraphEnabled = true;
   /** A job not polled for this long is gone (LogScale ~90 s). */
   jobTtlMs = 90_000;
   private remaining = 6000;
@@ -268,6 +270,59 @@ export class CrowdStrikeFake {
         if (a && comment) (a.comments ??= []).push(comment);
       }
       return { status: 200, body: envelope(missing.map((id) => ({ code: 404, message: `alert ${id} not found` })), []) };
+    }));
+
+    // ---- Threat Graph (built from the same ProcessRollup2 events)
+    const vertex = (id: string): CsEvent | undefined => {
+      const m = /^pid:([^:]+):(.+)$/.exec(id);
+      return m ? this.events.find((e) => e['#event_simpleName'] === 'ProcessRollup2' && e.aid === m[1] && String(e.TargetProcessId) === m[2]) : undefined;
+    };
+    const tgDenied = (): FakeResponse => ({ status: 403, body: envelope([{ code: 403, message: 'access denied, missing required scope threatgraph:read' }]) });
+    s.route('GET', '/threatgraph/combined/processes/summary/v1', this.authed((req) => {
+      if (!this.threatGraphEnabled) return tgDenied();
+      const ids = req.query.getAll('ids');
+      if (ids.length > 100) return { status: 400, body: envelope([{ code: 400, message: 'at most 100 ids' }]) };
+      const resources = ids.flatMap((id) => {
+        const e = vertex(id);
+        if (!e) return [];
+        return [{
+          id,
+          vertex_type: 'process',
+          properties: {
+            CommandLine: e.CommandLine,
+            ImageFileName: e.ImageFileName,
+            SHA256HashData: e.SHA256HashData,
+            UserSid: e.UserSid,
+            UserName: e.UserName,
+            ParentProcessId: e.ParentProcessId,
+            RawProcessId: e.RawProcessId,
+            ProcessStartTime_formatted: new Date(e['@timestamp']).toISOString(),
+            ComputerName: e.ComputerName,
+          },
+          edges: {},
+        }];
+      });
+      return { status: 200, body: envelope([], resources) };
+    }));
+    s.route('GET', '/threatgraph/combined/edges/v1', this.authed((req) => {
+      if (!this.threatGraphEnabled) return tgDenied();
+      const id = req.query.get('ids') ?? '';
+      const type = req.query.get('edge_type');
+      const self = vertex(id);
+      if (!self) return { status: 404, body: envelope([{ code: 404, message: `vertex ${id} not found` }]) };
+      let targets: CsEvent[] = [];
+      if (type === 'child_process') targets = this.events.filter((e) => e['#event_simpleName'] === 'ProcessRollup2' && e.aid === self.aid && String(e.ParentProcessId ?? '') === String(self.TargetProcessId));
+      else if (type === 'parent_process') targets = this.events.filter((e) => e['#event_simpleName'] === 'ProcessRollup2' && e.aid === self.aid && String(e.TargetProcessId) === String(self.ParentProcessId ?? ''));
+      else return { status: 400, body: envelope([{ code: 400, message: `unknown edge_type ${type}` }]) };
+      targets.sort((a, b) => a['@timestamp'] - b['@timestamp']);
+      const offset = Number(req.query.get('offset') || 0);
+      const limit = Math.min(100, Number(req.query.get('limit') ?? 100));
+      const page = targets.slice(offset, offset + limit);
+      const next = offset + limit < targets.length ? String(offset + limit) : undefined;
+      return {
+        status: 200,
+        body: envelope([], page.map((e) => ({ id: `pid:${e.aid}:${e.TargetProcessId}`, edge_type: type, timestamp: new Date(e['@timestamp']).toISOString(), direction: 'primary' })), next ? { pagination: { offset: next } } : {}),
+      };
     }));
 
     // ---- NG-SIEM query jobs
