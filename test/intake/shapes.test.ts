@@ -110,6 +110,15 @@ describe('accepted shapes', () => {
     expect(hits.json().results[0]).toMatchObject({ status: 'queued', alertId: 'hit-0001' });
   });
 
+  it('no Content-Type (Kibana without a header) and old axios x-www-form-urlencoded JSON are read as JSON', async () => {
+    // A Buffer payload makes inject send no Content-Type at all.
+    const bare = await app.inject({ method: 'POST', url: '/v1/alerts/elastic', headers: bearer, payload: Buffer.from(JSON.stringify(nestedAlert())) });
+    expect(bare.statusCode).toBe(202);
+    expect(bare.json()).toMatchObject({ queued: 1 });
+    const legacy = await post({ alerts: [nestedAlert()] }, 'application/x-www-form-urlencoded;charset=utf-8');
+    expect(legacy.statusCode).toBe(202);
+  });
+
   it('text/plain and application/vnd.x+json are read as JSON', async () => {
     expect((await post(nestedAlert(), 'text/plain')).json()).toMatchObject({ queued: 1 });
     expect((await post(nestedAlert(), 'application/vnd.elastic+json; charset=utf-8')).json()).toMatchObject({ queued: 1 });
@@ -155,8 +164,13 @@ describe('bad input', () => {
   });
 
   it('an unsupported media type: 415', async () => {
-    for (const type of ['application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
-      const res = await post('<alert/>', type);
+    for (const [type, payload] of [
+      ['application/xml', '<alert/>'],
+      ['application/x-www-form-urlencoded', 'alert=1&host=2'],
+      ['multipart/form-data; boundary=x', '--x\r\n\r\n{}\r\n--x--'],
+      ['image/png', '{"alerts": []}'],
+    ]) {
+      const res = await post(payload!, type);
       expect(res.statusCode, type).toBe(415);
       expect(res.json().error.code).toBe('HW_ERR_MEDIA_TYPE');
     }

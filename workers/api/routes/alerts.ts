@@ -17,23 +17,35 @@ export interface AlertsRouteOptions {
 /** Media types accepted: JSON (any +json), NDJSON, and text/plain (some senders label JSON as text). */
 export const ACCEPTED_MEDIA_TYPES = [/^application\/([\w.-]+\+)?json\b/i, /^application\/(x-)?ndjson\b/i, /^application\/jsonl(ines)?\b/i, /^text\/plain\b/i];
 
+/**
+ * The listed types, plus two that senders use for JSON without saying so: no Content-Type at all (Kibana's
+ * webhook when the connector sets no header) and x-www-form-urlencoded (the default of old axios, so of
+ * Kibana 7.x) when the body is plainly JSON. Anything else is 415.
+ */
+export function acceptsMediaType(contentType: string | undefined, body: Buffer): boolean {
+  if (contentType !== undefined && ACCEPTED_MEDIA_TYPES.some((type) => type.test(contentType))) return true;
+  const looksJson = /^\s*[[{]/.test(body.subarray(0, 64).toString('utf8').replace(/^\uFEFF/, ''));
+  if (contentType === undefined || contentType.trim() === '') return true; // empty/odd bodies get 400 from the parser
+  return /^application\/x-www-form-urlencoded\b/i.test(contentType) && looksJson;
+}
+
 export async function alertsRoutes(app: FastifyInstance, options: AlertsRouteOptions): Promise<void> {
   // This plugin context only: every accepted type arrives as a Buffer.
   app.removeAllContentTypeParsers();
-  for (const type of ACCEPTED_MEDIA_TYPES) {
-    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (request, body: Buffer, done) => {
-      request.rawBody = body;
-      done(null, body);
-    });
-  }
+  // Every type (and none) is read as a Buffer; the handler decides what it accepts, so it can answer 415 with our
+  // error shape and take Kibana's bodies that carry no Content-Type.
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (request, body: Buffer, done) => {
+    request.rawBody = body;
+    done(null, body);
+  });
 
   app.post(
     '/v1/alerts/elastic',
     { bodyLimit: options.bodyLimit, preHandler: [app.authenticate, options.rateLimit] },
     async (request, reply) => {
       const body = request.body;
-      if (!Buffer.isBuffer(body)) {
-        throw new HttpError(415, 'HW_ERR_MEDIA_TYPE', 'send the alerts with Content-Type: application/json or application/x-ndjson');
+      if (!Buffer.isBuffer(body) || !acceptsMediaType(request.headers['content-type'], body)) {
+        throw new HttpError(415, 'HW_ERR_MEDIA_TYPE', 'unsupported Content-Type; send application/json or application/x-ndjson');
       }
       let items;
       try {
