@@ -37,7 +37,7 @@ export function buildOpenApi(fragments: OpenApiFragment[] = [], version = '0.1.0
       post: {
         summary: 'Receive detection alerts from Kibana (or any SIEM)',
         description:
-          'Accepts one alert document (nested or dotted; kibana.alert.* or legacy signal.*), {"alerts": [...]}, a bare array, or NDJSON. Each alert is validated on its own; the answer lists queued, duplicate or rejected (with the reason) and the case per alert. 2xx only after the alerts are stored in Redis.',
+          'Accepts one alert document (nested or dotted; kibana.alert.* or legacy signal.*), {"alerts": [...]}, a bare array, or NDJSON (application/x-ndjson). JSON is also read from text/plain, +json types, and bodies with no Content-Type. Each alert is validated on its own; the answer lists queued, duplicate or rejected (with the reason) and the case per alert. 2xx only after the alerts are stored in Redis.',
         security: AUTH,
         requestBody: {
           required: true,
