@@ -74,11 +74,12 @@ async function steps(caseId: string) {
   return res.json().steps as { stepId: string; action: string; state: string; hash: string; undo: string | null; actions: string[] }[];
 }
 
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, ms = 10_000): Promise<T> {
+async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const value = await read();
-    if (ok(value) || Date.now() > end) return value;
+    if (ok(value)) return value;
+    if (Date.now() > end) throw new Error(`timed out; last value: ${JSON.stringify(value).slice(0, 2000)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -144,7 +145,7 @@ describe('response API', () => {
     await until(() => steps('case-a4'), (all) => all.find((s) => s.stepId === kill.stepId)!.state === 'done');
     const history = await until(
       async () => (await app.inject({ method: 'GET', url: '/v1/cases/case-a4/history', headers: as('vera') })).json(),
-      (body: { entries: { type: string; at: string }[] }) => body.entries.some((e) => e.type === 'job.finished'),
+      (body: { entries: { type: string; at: string }[] }) => body.entries.some((e) => e.type === 'job.finished') && body.entries.some((e) => e.type === 'step.done'),
     );
     const types = history.entries.map((e: { type: string }) => e.type);
     expect(types).toEqual(expect.arrayContaining(['response.proposed', 'step.denied', 'step.approved', 'action.requested', 'step.done', 'job.created', 'job.started', 'job.finished']));

@@ -125,7 +125,7 @@ describe('a worker killed mid-action', () => {
     expect(fake.endpoints.get('agent-1')!.isolated).toBe(true);
     const types = (await runtime.audit.caseRecords('case-k1')).map((r) => r.record.type);
     expect(types.filter((t) => t === 'action.requested')).toHaveLength(2);
-    expect(types.at(-1)).toBe('step.done');
+    expect(types).toContain('step.done');
     expect((await verifyAuditLog(runtime.audit)).ok).toBe(true);
   }, 60_000);
 

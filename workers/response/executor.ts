@@ -151,6 +151,16 @@ export class StepExecutor {
 
   /** Marks a running step done or failed (for example after the job ran out of attempts). */
   async finish(running: CaseStep, state: 'done' | 'failed', actionId: string | null, detail: string): Promise<ExecutionOutcome> {
+    const current = await this.options.store.mustGet(running.caseId, running.stepId);
+    if (current.state !== 'running') return { stepId: current.stepId, state: current.state, actionId: current.actionId, note: `already ${current.state}` };
+    // Recorded before the state changes: a crash in between repeats the record on retry, never loses it.
+    await this.record(state === 'done' ? 'step.done' : 'step.failed', current, {
+      action: current.action,
+      connectorAction: current.connectorAction,
+      target: current.target,
+      actionId: actionId ?? current.actionId,
+      detail,
+    });
     const { after } = await this.options.store.update(running.caseId, running.stepId, (step) =>
       step.state !== 'running'
         ? step
@@ -162,7 +172,6 @@ export class StepExecutor {
             decisions: [...step.decisions, { kind: state === 'done' ? 'completed' : 'failed', by: WORKER_ACTOR, at: this.now().toISOString(), reason: detail }],
           },
     );
-    await this.record(state === 'done' ? 'step.done' : 'step.failed', after, { action: after.action, connectorAction: after.connectorAction, target: after.target, actionId: after.actionId, detail });
     if (after.state === 'done') await this.options.service.finishRevert(after, WORKER_ACTOR);
     await this.options.onChange?.(after);
     return { stepId: after.stepId, state: after.state, actionId: after.actionId, note: detail };
