@@ -378,7 +378,7 @@ function requireProcess(operation: string, ref: ProcessRef): void {
   }
 }
 
-const isStart = (e: IndexedEvent): boolean => e.types.includes('start');
+const isStart = (e: IndexedEvent): boolean => e.isStart;
 
 /** When the process started: `process.start`, else the time of its start event. */
 const startOf = (e: IndexedEvent): number | undefined => e.processStart ?? (isStart(e) ? e.ts : undefined);

@@ -17,6 +17,8 @@ export interface IndexedEvent {
   hostId: string | undefined;
   categories: string[];
   types: string[];
+  /** A process start: `event.type` says start, or a process event with no type that is not an end. */
+  isStart: boolean;
   isAlert: boolean;
   entityId: string | undefined;
   parentEntityId: string | undefined;
@@ -86,12 +88,16 @@ function ruleIdsOf(doc: EcsEvent): string[] {
 }
 
 export function indexEvent(doc: EcsEvent): IndexedEvent {
+  const categories = toList(getField(doc, 'event.category'));
+  const types = toList(getField(doc, 'event.type'));
+  const action = getString(doc, 'event.action') ?? '';
   return {
     doc,
     ts: toMs(getField(doc, '@timestamp')) ?? Number.NaN,
     hostId: getString(doc, 'host.id'),
-    categories: toList(getField(doc, 'event.category')),
-    types: toList(getField(doc, 'event.type')),
+    categories,
+    types,
+    isStart: types.includes('start') || (types.length === 0 && categories.includes('process') && !/end|exit|terminat|stop/i.test(action)),
     isAlert: getString(doc, 'event.kind') === 'signal',
     entityId: getString(doc, 'process.entity_id'),
     parentEntityId: getString(doc, 'process.parent.entity_id'),

@@ -82,8 +82,9 @@ describe('replay connector', () => {
   it('walks ancestry by parent pid and time when there are no entity ids (Windows 4688)', async () => {
     const dir = await tempDir('pids');
     const host = { id: 'h-4688', name: 'dc01' };
+    // Some exports carry no event.type on process creations; they still count as starts.
     const ev = (at: string, pid: number, ppid: number, name: string) => ({
-      '@timestamp': at, event: { category: 'process', type: 'start', kind: 'event' }, host, process: { pid, name, parent: { pid: ppid } },
+      '@timestamp': at, event: pid === 800 ? { category: 'process', kind: 'event' } : { category: 'process', type: 'start', kind: 'event' }, host, process: { pid, name, parent: { pid: ppid } },
     });
     const events = [
       ev('2026-11-20T05:00:00Z', 700, 4, 'old-parent.exe'), // an earlier holder of pid 700
