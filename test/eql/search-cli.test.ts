@@ -120,6 +120,21 @@ describe('eql search (CLI)', () => {
     expect(lines[5].error).toContain('"query"');
   });
 
+  it('runs a detection rule\'s query with --rule', () => {
+    const rule = path.join(repo, 'playbooks/hive-dump/rule-v317.toml');
+    const ev = {
+      '@timestamp': '2024-01-01T00:00:00Z',
+      event: { category: ['process'], type: ['start'] },
+      host: { os: { type: 'windows' } },
+      process: { name: 'reg.exe', args: ['reg.exe', 'save', 'HKLM\\SAM', 'C:\\t\\s'] },
+    };
+    const data = file('reg.ndjson', ndjson([ev, { ...ev, process: { name: 'cmd.exe', args: ['cmd.exe'] } }]));
+    const r = inProcess({ rule }, [data]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).events.map((e: { _id: string }) => e._id)).toEqual(['1']);
+    expect(inProcess({ rule, query: 'any where true' }, [data]).stderr).toMatch(/exactly one of/);
+  });
+
   it('exits 0 for a batch whose lines all succeed', () => {
     const q = file('ok.jsonl', JSON.stringify({ query: 'process where true', tiebreaker: 'n' }) + '\n');
     const r = inProcess({ queries: q, mapping: [mapping] }, [procs]);
@@ -130,6 +145,7 @@ describe('eql search (CLI)', () => {
   it('exits 2 with a coded message on usage errors', () => {
     const cases: [SearchCliOptions, string[], RegExp][] = [
       [{}, [procs], /exactly one of --query/],
+      [{ rule: path.join(dir, 'nope.toml') }, [procs], /HW_ERR_RULE_READ/],
       [{ query: 'any where true', mapping: [mapping, mapping, mapping] }, [procs, files], /3 --mapping files for 2 data files/],
       [{ query: 'any where true', size: 'ten' }, [procs], /--size must be a non-negative integer/],
       [{ query: 'any where true' }, [path.join(dir, 'nope.ndjson')], /HW_ERR_EQL_INPUT: cannot read/],

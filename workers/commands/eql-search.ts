@@ -1,6 +1,7 @@
 // `hivewatch eql search`: `_eql/search` over NDJSON files searched as one index set.
 //
 //   eql search --query Q [options] FILE.ndjson...      prints the response `hits` as one JSON object
+//   eql search --rule FILE.toml [options] FILE...      the same with a detection rule's query
 //   eql search --queries Q.jsonl [options] FILE...     one JSON line per query: {"line","name"?,"hits"} or {"line","error"}
 //                                                      (plus "is_partial"/"shard_failures" when an index failed)
 //
@@ -18,10 +19,12 @@ import type { Query } from '../../detection/eql/ast.js';
 import { buildIndexSet, indexNameForFile, parseNdjson, type IndexSet } from '../../detection/eql/index-set.js';
 import { parseMapping, type MappingInfo } from '../../detection/eql/mapping.js';
 import { parseQuery } from '../../detection/eql/parser.js';
+import { loadRule } from '../../detection/rules/load.js';
 import { searchResponse, type SearchRequest } from '../../detection/eql/search.js';
 
 export interface SearchCliOptions {
   query?: string;
+  rule?: string;
   queries?: string;
   size?: string;
   fetchSize?: string;
@@ -192,12 +195,13 @@ export function runEqlSearch(
   err: NodeJS.WritableStream = process.stderr,
 ): number {
   try {
-    if ((opts.query === undefined) === (opts.queries === undefined)) {
-      throw new UsageError('HW_ERR_EQL_SEARCH_USAGE', 'give exactly one of --query Q or --queries Q.jsonl');
+    const given = [opts.query, opts.rule, opts.queries].filter((x) => x !== undefined).length;
+    if (given !== 1) {
+      throw new UsageError('HW_ERR_EQL_SEARCH_USAGE', 'give exactly one of --query Q, --rule FILE.toml or --queries Q.jsonl');
     }
     const base = baseRequest(opts);
-    if (opts.query !== undefined) {
-      const query: Query = parseQuery(opts.query);
+    if (opts.query !== undefined || opts.rule !== undefined) {
+      const query: Query = opts.rule !== undefined ? loadRule(opts.rule).ast : parseQuery(opts.query!);
       const set = loadIndexSet(files, opts.mapping ?? [], err);
       const res = searchResponse(query, set, base);
       for (const f of res.shard_failures) err.write(`HW_WARN_EQL_PARTIAL: index [${f.index}] left out: ${f.reason}\n`);
@@ -234,6 +238,7 @@ export function registerEqlSearch(eql: Command): void {
         'Exit 0 ok (even with no hits), 2 on error.',
     )
     .option('--query <eql>', 'the EQL query')
+    .option('--rule <file>', 'a detection-rules TOML file whose [rule].query is run')
     .option('--queries <file>', 'JSON lines, each {"query", "name"?, "size"?, "tiebreaker"?, "case_sensitive"?, ...}: prints one JSON line per query')
     .option('--size <n>', 'maximum number of events / sequences / samples (ES default 10)')
     .option('--fetch-size <n>', 'ES fetch_size (sequence paging; does not change results)')
