@@ -65,6 +65,8 @@ export interface CrowdStrikeConnectorOptions {
 
 const SYNTHETIC = 'hw:';
 const COVERAGE_SLACK_MS = 3_600_000;
+/** How long after a contain/lift request a stale device status still counts as pending. */
+const CONTAIN_GRACE_MS = 60_000;
 const reveal = (s: string | Secret): string => (typeof s === 'string' ? s : s.reveal());
 
 export class CrowdStrikeConnector implements Connector {
@@ -250,6 +252,8 @@ export class CrowdStrikeConnector implements Connector {
       const pendingState = prefix === 'cs-contain' ? 'containment_pending' : 'lift_containment_pending';
       if (device.status === want) return status('done', `device status ${want}`);
       if (device.status === pendingState) return status('pending', `device status ${pendingState} (waits for the sensor to check in)`);
+      const startedAt = Number(b);
+      if (Number.isFinite(startedAt) && this.clock.now() - startedAt < CONTAIN_GRACE_MS) return status('pending', `device status ${device.status ?? 'unknown'}; the request may not be reflected yet`);
       return status('failed', `device status is ${device.status ?? 'unknown'}, not ${want}`);
     }
     if (prefix === 'cs-rtr') {
@@ -293,9 +297,15 @@ export class CrowdStrikeConnector implements Connector {
       const session = await this.http.request({ operation, method: 'POST', url: '/real-time-response/entities/sessions/v1', params: { timeout: 30 }, data: { device_id: proc.hostId, queue_offline: false } });
       const sessionId = this.parse(operation, envelopeSchema(sessionSchema), session.data).resources?.[0]?.session_id;
       if (!sessionId) throw this.http.error({ operation }, 'HW_ERR_CONNECTOR_BAD_RESPONSE', 'RTR init returned no session_id');
-      const cmd = await this.http.request({ operation, method: 'POST', url: '/real-time-response/entities/active-responder-command/v1', data: { base_command: 'kill', command_string: `kill ${pid}`, session_id: sessionId, persist: false } });
-      const requestId = this.parse(operation, envelopeSchema(commandSchema), cmd.data).resources?.[0]?.cloud_request_id;
-      if (!requestId) throw this.http.error({ operation }, 'HW_ERR_CONNECTOR_BAD_RESPONSE', 'RTR command returned no cloud_request_id');
+      let requestId: string | undefined;
+      try {
+        const cmd = await this.http.request({ operation, method: 'POST', url: '/real-time-response/entities/active-responder-command/v1', data: { base_command: 'kill', command_string: `kill ${pid}`, session_id: sessionId, persist: false } });
+        requestId = this.parse(operation, envelopeSchema(commandSchema), cmd.data).resources?.[0]?.cloud_request_id;
+        if (!requestId) throw this.http.error({ operation }, 'HW_ERR_CONNECTOR_BAD_RESPONSE', 'RTR command returned no cloud_request_id');
+      } catch (e) {
+        void this.closeSession(sessionId); // do not leave the session open on the sensor
+        throw e;
+      }
       return { actionId: `cs-rtr:${encodeURIComponent(sessionId)}:${encodeURIComponent(requestId)}`, kind: req.kind, state: 'pending', vendor: this.vendor, detail: `RTR kill ${pid} queued` };
     }
 
@@ -305,7 +315,8 @@ export class CrowdStrikeConnector implements Connector {
     const device = await this.device(operation, hostId);
     if (!device) throw new ConnectorError({ code: 'HW_ERR_CONNECTOR_NOT_FOUND', vendor: this.vendor, operation, detail: `device ${hostId} not found`, hint: 'check the host.id is the CrowdStrike aid of a sensor in this CID' });
     const prefix = contain ? 'cs-contain' : 'cs-lift';
-    const actionId = `${prefix}:${encodeURIComponent(hostId)}`;
+    // the start time rides in the id, so a status that has not caught up yet reads as pending, not failed
+    const actionId = `${prefix}:${encodeURIComponent(hostId)}:${this.clock.now()}`;
     if (device.status === (contain ? 'contained' : 'normal')) return done('done', contain ? 'device already contained; nothing sent' : 'device not contained; nothing sent');
     if (device.status === (contain ? 'containment_pending' : 'lift_containment_pending')) {
       return { actionId, kind: req.kind, state: 'pending', vendor: this.vendor, detail: `adopted the ${device.status} already under way` };

@@ -263,6 +263,9 @@ describe('actions', () => {
     const c = connector();
     fake.nextContainOutcome = 'revert';
     const bad = await c.runAction({ kind: 'isolate_host', idempotencyKey: 'r1', hostId: AID });
+    // right after the request a normal status may just be stale: pending for a grace minute, then failed
+    expect(await c.getActionStatus(bad.actionId, 'isolate_host')).toMatchObject({ state: 'pending' });
+    clock.advance(61_000);
     expect(await c.getActionStatus(bad.actionId, 'isolate_host')).toMatchObject({ state: 'failed', detail: expect.stringMatching(/normal/) });
     fake.nextContainOutcome = 'success';
     fake.devices.get(AID)!.status = 'contained';
