@@ -109,6 +109,10 @@ export class HttpClient {
     const maxRetries = this.opts.maxRetries ?? 3;
     const maxWaitMs = this.opts.maxWaitMs ?? 60_000;
     const idempotent = spec.idempotent ?? (spec.method === 'GET' || spec.method === 'DELETE');
+    if (/^https?:\/\//i.test(spec.url) && new URL(spec.url).origin !== new URL(this.opts.baseURL).origin) {
+      // a nextLink (or any absolute URL) on another host would receive our credentials
+      throw this.error(spec, 'HW_ERR_CONNECTOR_BAD_RESPONSE', `refusing to follow ${new URL(spec.url).origin}, which is not the configured ${this.vendor} host`);
+    }
     let attempt = 0;
     let reauthed = false;
     for (;;) {

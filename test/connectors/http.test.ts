@@ -293,6 +293,15 @@ describe('redaction', () => {
   });
 });
 
+describe('absolute URLs', () => {
+  it('follows a nextLink on the same host, and refuses one on another host (it would get our token)', async () => {
+    const http = client({ auth: staticHeaderAuth('Authorization', 'ApiToken abcdef123456') });
+    expect((await http.request({ operation: 'page', method: 'GET', url: `${base}/ok` })).status).toBe(200);
+    await expect(http.request({ operation: 'page', method: 'GET', url: 'https://evil.example/ok' })).rejects.toMatchObject({ code: 'HW_ERR_CONNECTOR_BAD_RESPONSE', message: expect.stringMatching(/evil\.example/) });
+    expect(server.calls('GET', '/ok')).toBe(1);
+  });
+});
+
 describe('pagination helpers', () => {
   it('walks search_after, offset, cursor and stops at limits', async () => {
     const data = Array.from({ length: 25 }, (_, i) => ({ n: i, sort: [i] }));
