@@ -5,68 +5,78 @@
 /**
  * KEYS: 1 alert dedup key, 2 group key (or a dummy when there is no parent process).
  * ARGV: base, newCaseId, nowMs, windowMs, retentionMs, alertId, hostId, hostName, userId, userName,
- *       originalTime, parentKey, jobField.
- * Returns {outcome, caseId, queued}: outcome created | joined | duplicate; queued "1" once the intake job was processed.
+ *       originalTime, parentKey, trimIndex ("1" now and then: drop expired cases from index:all).
+ * The dedup key holds "<caseId>" until the intake worker processed the alert, then "<caseId>|1".
+ * Returns {outcome, caseId, processed}: outcome created | joined | duplicate.
+ * Every call is on the intake hot path: the fewest commands that keep dedup, grouping and the indexes right.
  */
 export const ADMIT_ALERT = `
 local base = ARGV[1]
+local seen = redis.call('GET', KEYS[1])
+if seen then
+  local bar = string.find(seen, '|', 1, true)
+  if bar then return {'duplicate', string.sub(seen, 1, bar - 1), '1'} end
+  return {'duplicate', seen, '0'}
+end
+
 local now = tonumber(ARGV[3])
 local windowMs = tonumber(ARGV[4])
 local retentionMs = tonumber(ARGV[5])
 local alertId, hostId, hostName, userId, userName = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
-local originalTime, parentKey, jobField = ARGV[11], ARGV[12], ARGV[13]
-
-local seen = redis.call('HMGET', KEYS[1], 'case', 'queued')
-if seen[1] then
-  return {'duplicate', seen[1], seen[2] or '0'}
-end
+local originalTime, parentKey = ARGV[11], ARGV[12]
 
 local caseId = false
+local rec
 if parentKey ~= '' then
   local grouped = redis.call('GET', KEYS[2])
   if grouped then
-    local status = redis.call('HGET', base .. 'case:' .. grouped, 'status')
-    if status and status ~= 'closed' then caseId = grouped end
+    rec = base .. 'case:' .. grouped
+    local fields = redis.call('HMGET', rec, 'status', 'firstAlertAt', 'lastAlertAt', 'userId', 'createdAt')
+    if fields[1] and fields[1] ~= 'closed' then
+      caseId = grouped
+      local update = {'updatedAt', now}
+      if originalTime < fields[2] then table.insert(update, 'firstAlertAt'); table.insert(update, originalTime) end
+      if originalTime > fields[3] then table.insert(update, 'lastAlertAt'); table.insert(update, originalTime) end
+      if userId ~= '' and fields[4] == '' then
+        table.insert(update, 'userId'); table.insert(update, userId)
+        table.insert(update, 'userName'); table.insert(update, userName)
+        redis.call('ZADD', base .. 'index:user:' .. userId, fields[5], caseId)
+      end
+      redis.call('HINCRBY', rec, 'alertCount', 1)
+      redis.call('HSET', rec, unpack(update))
+    end
   end
 end
 
 local outcome = 'joined'
-local rec
-if caseId then
-  rec = base .. 'case:' .. caseId
-  redis.call('HINCRBY', rec, 'alertCount', 1)
-  redis.call('HSET', rec, 'updatedAt', now)
-  local first = redis.call('HGET', rec, 'firstAlertAt')
-  local last = redis.call('HGET', rec, 'lastAlertAt')
-  if first and originalTime < first then redis.call('HSET', rec, 'firstAlertAt', originalTime) end
-  if (not last) or originalTime > last then redis.call('HSET', rec, 'lastAlertAt', originalTime) end
-  if userId ~= '' and redis.call('HGET', rec, 'userId') == '' then
-    redis.call('HSET', rec, 'userId', userId, 'userName', userName)
-    redis.call('ZADD', base .. 'index:user:' .. userId, redis.call('HGET', rec, 'createdAt'), caseId)
-  end
-else
+if not caseId then
   outcome = 'created'
   caseId = ARGV[2]
   rec = base .. 'case:' .. caseId
   redis.call('HSET', rec, 'id', caseId, 'status', 'open', 'hostId', hostId, 'hostName', hostName,
     'userId', userId, 'userName', userName, 'parentKey', parentKey, 'createdAt', now, 'updatedAt', now,
     'firstAlertAt', originalTime, 'lastAlertAt', originalTime, 'alertCount', 1, 'firstAlertId', alertId)
+  redis.call('PEXPIRE', rec, retentionMs)
   redis.call('ZADD', base .. 'index:all', now, caseId)
   redis.call('ZADD', base .. 'index:host:' .. hostId, now, caseId)
   if userId ~= '' then redis.call('ZADD', base .. 'index:user:' .. userId, now, caseId) end
   redis.call('ZADD', base .. 'index:status:open', now, caseId)
-  redis.call('ZREMRANGEBYSCORE', base .. 'index:all', '-inf', now - retentionMs)
+  if ARGV[13] == '1' then redis.call('ZREMRANGEBYSCORE', base .. 'index:all', '-inf', now - retentionMs) end
 end
 
 if parentKey ~= '' then redis.call('SET', KEYS[2], caseId, 'PX', windowMs) end
-redis.call('RPUSH', rec .. ':alerts', alertId)
-redis.call('HSETNX', rec .. ':jobs', jobField, now)
-redis.call('PEXPIRE', rec, retentionMs)
-redis.call('PEXPIRE', rec .. ':alerts', retentionMs)
-redis.call('PEXPIRE', rec .. ':jobs', retentionMs)
-redis.call('HSET', KEYS[1], 'case', caseId, 'queued', '0')
-redis.call('PEXPIRE', KEYS[1], retentionMs)
+if redis.call('RPUSH', rec .. ':alerts', alertId) == 1 then redis.call('PEXPIRE', rec .. ':alerts', retentionMs) end
+redis.call('SET', KEYS[1], caseId, 'PX', retentionMs)
 return {outcome, caseId, '0'}
+`;
+
+/** KEYS: 1 alert dedup key. Marks the alert processed, keeping its expiry; a no-op for an unknown alert. */
+export const MARK_PROCESSED = `
+local value = redis.call('GET', KEYS[1])
+if value and not string.find(value, '|', 1, true) then
+  redis.call('SET', KEYS[1], value .. '|1', 'KEEPTTL')
+end
+return 1
 `;
 
 /**

@@ -8,7 +8,8 @@ import { z } from 'zod';
 import type { Alert } from '../../detection/alert.js';
 import type { TriageReport } from '../../playbooks/hive-dump/report.js';
 import { caseKeys, type CaseKeys } from './keys.js';
-import { ADMIT_ALERT, SET_STATUS } from './scripts.js';
+import { ADMIT_ALERT, MARK_PROCESSED, SET_STATUS } from './scripts.js';
+import { alertJobId, QUEUE_NAMES } from '../queues.js';
 
 /** Lifecycle of a case. The response stage moves it past `triaged`. */
 export const CASE_STATUSES = ['open', 'triaging', 'triaged', 'awaiting_approval', 'responding', 'contained', 'closed'] as const;
@@ -86,13 +87,18 @@ export function parentKeyOf(alert: Alert): string | null {
   return null;
 }
 
-/** Time-sortable, URL-safe, valid as part of a BullMQ job id. */
+const processTag = randomBytes(3).toString('hex');
+let sequence = 0;
+
+/** Time-sortable, unique across processes (random tag + counter), URL-safe, valid in a BullMQ job id. */
 export function newCaseId(now = Date.now()): string {
-  return `case-${now.toString(36)}${randomBytes(5).toString('hex')}`;
+  sequence = (sequence + 1) % 1_679_616; // 36^4
+  return `case-${now.toString(36)}${processTag}${sequence.toString(36).padStart(4, '0')}`;
 }
 
 type ScriptedRedis = Redis & {
   hwCaseAdmit(alertKey: string, groupKey: string, ...args: (string | number)[]): Promise<[string, string, string]>;
+  hwCaseProcessed(alertKey: string): Promise<number>;
   hwCaseSetStatus(recordKey: string, ...args: (string | number)[]): Promise<[string, number] | null>;
 };
 
@@ -110,6 +116,7 @@ export class CaseStore {
     const scripted = redis as ScriptedRedis;
     if (typeof scripted.hwCaseAdmit !== 'function') redis.defineCommand('hwCaseAdmit', { numberOfKeys: 2, lua: ADMIT_ALERT });
     if (typeof scripted.hwCaseSetStatus !== 'function') redis.defineCommand('hwCaseSetStatus', { numberOfKeys: 1, lua: SET_STATUS });
+    if (typeof scripted.hwCaseProcessed !== 'function') redis.defineCommand('hwCaseProcessed', { numberOfKeys: 1, lua: MARK_PROCESSED });
     this.redis = scripted;
   }
 
@@ -117,7 +124,7 @@ export class CaseStore {
     return this.options.retentionDays * 24 * 3600 * 1000;
   }
 
-  private admitArgs(alert: Alert, jobField: string): [string, string, ...(string | number)[]] {
+  private admitArgs(alert: Alert): [string, string, ...(string | number)[]] {
     const parentKey = parentKeyOf(alert) ?? '';
     const groupKey = parentKey ? this.keys.group(alert.hostId, parentKey) : `${this.keys.base}group:none`;
     const now = this.now();
@@ -136,48 +143,51 @@ export class CaseStore {
       alert.userName ?? '',
       alert.originalTime,
       parentKey,
-      jobField,
+      // Expired cases leave index:all now and then, not on every admission.
+      sequence % 64 === 0 ? '1' : '0',
     ];
   }
 
   /**
    * Admits alerts in order, in one round trip: each is a duplicate (already admitted: its case), joins the open
-   * case of its host and parent process, or creates a case. `jobIds[i]` is the intake job that will carry alert i.
+   * case of its host and parent process, or creates a case. The intake job of an alert is `alertJobId(alert.id)`
+   * on the alerts queue; the case's job history finds it from the alert list.
    */
-  async admitMany(alerts: { alert: Alert; queue: string; jobId: string }[]): Promise<AdmitResult[]> {
+  async admitMany(alerts: Alert[]): Promise<AdmitResult[]> {
     if (alerts.length === 0) return [];
+    const toResult = ([outcome, caseId, processed]: [string, string, string]): AdmitResult => ({ outcome: outcome as AdmitOutcome, caseId, queued: processed === '1' });
     if (alerts.length === 1) {
       // One alert (Kibana's per-alert action): a direct call, no pipeline object.
-      const { alert, queue, jobId } = alerts[0]!;
-      const [outcome, caseId, queued] = await this.redis.hwCaseAdmit(...this.admitArgs(alert, `${queue}/${jobId}`));
-      return [{ outcome: outcome as AdmitOutcome, caseId, queued: queued === '1' }];
+      return [toResult(await this.redis.hwCaseAdmit(...this.admitArgs(alerts[0]!)))];
     }
     const pipeline = this.redis.pipeline() as unknown as { hwCaseAdmit(...args: unknown[]): void; exec(): Promise<[Error | null, unknown][] | null> };
-    for (const { alert, queue, jobId } of alerts) pipeline.hwCaseAdmit(...this.admitArgs(alert, `${queue}/${jobId}`));
+    for (const alert of alerts) pipeline.hwCaseAdmit(...this.admitArgs(alert));
     const replies = (await pipeline.exec()) ?? [];
     return replies.map(([err, reply]) => {
       if (err) throw err;
-      const [outcome, caseId, queued] = reply as [AdmitOutcome, string, string];
-      return { outcome, caseId, queued: queued === '1' };
+      return toResult(reply as [string, string, string]);
     });
   }
 
-  async admit(alert: Alert, queue: string, jobId: string): Promise<AdmitResult> {
-    const [result] = await this.admitMany([{ alert, queue, jobId }]);
+  async admit(alert: Alert): Promise<AdmitResult> {
+    const [result] = await this.admitMany([alert]);
     return result!;
   }
 
   /** Records that the intake jobs of these alerts were processed (see AdmitResult.queued). */
   async markQueued(alertIds: string[]): Promise<void> {
-    if (alertIds.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const id of alertIds) pipeline.hset(this.keys.alert(id), 'queued', '1');
-    await pipeline.exec();
+    await Promise.all(alertIds.map((id) => this.redis.hwCaseProcessed(this.keys.alert(id))));
   }
 
   /** The case an alert id was admitted to, if any. */
   async caseOfAlert(alertId: string): Promise<string | null> {
-    return this.redis.hget(this.keys.alert(alertId), 'case');
+    const value = await this.redis.get(this.keys.alert(alertId));
+    return value === null ? null : value.split('|')[0]!;
+  }
+
+  /** True once the intake worker processed the alert. */
+  async alertProcessed(alertId: string): Promise<boolean> {
+    return (await this.redis.get(this.keys.alert(alertId)))?.endsWith('|1') ?? false;
   }
 
   async get(caseId: string): Promise<CaseRecord | null> {
@@ -226,15 +236,17 @@ export class CaseStore {
       .exec();
   }
 
-  /** The jobs linked to the case, oldest first. */
+  /** The jobs of the case: the intake job of each alert, then the jobs other stages linked (addJob). */
   async jobs(caseId: string): Promise<CaseJobRef[]> {
-    const hash = await this.redis.hgetall(this.keys.jobs(caseId));
-    return Object.entries(hash)
+    const [alertIds, hash] = await Promise.all([this.alertIds(caseId), this.redis.hgetall(this.keys.jobs(caseId))]);
+    const intake = alertIds.map((id) => ({ queue: QUEUE_NAMES.alerts as string, jobId: alertJobId(id), addedAt: 0 }));
+    const linked = Object.entries(hash)
       .map(([field, addedAt]) => {
         const slash = field.indexOf('/');
         return { queue: field.slice(0, slash), jobId: field.slice(slash + 1), addedAt: Number(addedAt) };
       })
       .sort((a, b) => a.addedAt - b.addedAt);
+    return [...intake, ...linked];
   }
 
   /**

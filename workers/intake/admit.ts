@@ -3,7 +3,7 @@
 import type { Queue } from 'bullmq';
 import { AlertValidationError, parseAlert, type Alert } from '../../detection/alert.js';
 import type { CaseStore } from '../cases/store.js';
-import { alertJobId, QUEUE_NAMES } from '../queues.js';
+import { alertJobId } from '../queues.js';
 import type { BodyItem } from './extract.js';
 import type { AlertJobData } from './job.js';
 
@@ -66,9 +66,7 @@ export async function admitItems(items: BodyItem[], source: string, deps: Intake
   });
 
   if (accepted.length > 0) {
-    const admissions = await deps.cases.admitMany(
-      accepted.map(({ alert }) => ({ alert, queue: QUEUE_NAMES.alerts, jobId: alertJobId(alert.id) })),
-    );
+    const admissions = await deps.cases.admitMany(accepted.map(({ alert }) => alert));
     const receivedAt = new Date((deps.now ?? Date.now)()).toISOString();
     const toQueue: { name: string; data: AlertJobData; opts: { jobId: string } }[] = [];
     admissions.forEach((admission, i) => {
