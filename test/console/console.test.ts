@@ -61,7 +61,7 @@ beforeAll(async () => {
     process: { entity_id: 'proc-entity-1', pid: 4242, name: 'reg.exe', parent: { entity_id: 'parent-1', pid: 100 } },
     kibana: { alert: { uuid: `ui-${randomBytes(4).toString('hex')}`, original_time: '2026-11-25T11:58:59.000Z' } },
   });
-  caseId = (await app.hivewatch.cases.admit(alert, 'alerts', 'alert-ui-1')).caseId;
+  caseId = (await app.hivewatch.cases.admit(alert)).caseId;
   await app.hivewatch.cases.saveReport(caseId, report(caseId));
   await runtime!.service.proposePlan(caseId, report(caseId));
   browser = await chromium.launch({

@@ -39,7 +39,7 @@ describe('more evidence', () => {
         process: { entity_id: 'proc-entity-1', pid: 4242, parent: { entity_id: 'p-1' } },
         kibana: { alert: { uuid: `ev-${randomBytes(4).toString('hex')}` } },
       });
-      const { caseId } = await cases.admit(alert, 'alerts', alertJobId(alert.id));
+      const { caseId } = await cases.admit(alert);
       await queues.alerts.add('alert', { alert, caseId }, { jobId: alertJobId(alert.id), delay: 60_000 });
       const audit = auditLogFor(config, redis);
       const connector = new ReplayConnector(buildDataset([]), { stateDir });
