@@ -3,7 +3,7 @@
 //   1. in memory: compiled filter over parsed documents, events/s on one core (target >= 3,000,000/s);
 //   2. end to end: `hivewatch eql match` spawned on an NDJSON file, against the bare read + JSON.parse of the
 //      same file in the same run (target <= 1.5x).
-// Usage: npm run bench:eql [-- --events N]   (prints figures; asserts nothing)
+// Usage: npm run bench:eql [-- --events N] [-- --memory-only]   (prints figures; asserts nothing)
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -157,6 +157,10 @@ function main(): void {
   console.log(`in memory, one core: ${fmt(N / (bestCpu / 1000))} events per CPU-second (best of 5: ${bestCpu.toFixed(1)} ms CPU for ${fmt(N)}) [target >= 3,000,000]`);
   console.log(`in memory, wall clock: ${fmt(N / (best / 1000))} events/s (best of 5: ${best.toFixed(1)} ms; machine load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs)`);
   docs.length = 0;
+  if (process.argv.includes('--memory-only')) {
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
 
   // Bare read + JSON.parse of the same file, in process: chunked reads, split on \n, parse each line.
   const bare = (): number => {

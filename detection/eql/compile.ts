@@ -260,7 +260,8 @@ class Compiler {
       const fmt = this.options.dateFormats?.[l.field!.name];
       const asInstant = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? parseDate(v, fmt, nanos) : null);
       if (r.constant) {
-        const range = dateLiteralRange(r.constant.value, undefined, nanos);
+        // ES parses the literal with the field's own format; the default format is the fallback.
+        const range = dateLiteralRange(r.constant.value, fmt, nanos) ?? dateLiteralRange(r.constant.value, undefined, nanos);
         if (range === null) {
           throw new EqlEvalError('HW_ERR_EQL_BAD_ARGUMENT', `${String(r.constant.value)} is not a date for field ${l.field!.name}; use ISO-8601 or epoch milliseconds`);
         }

@@ -118,49 +118,30 @@ export function fieldReader(path: string, nullValue?: unknown): FieldReader {
       return vals.length === 0 ? null : vals.length === 1 ? vals[0] : vals;
     };
   }
-  const fallback = slow(compiled);
-  // `path in doc` first handles fully flattened documents cheaply.
+  return generatedReader(parts, slow(compiled));
+}
+
+/**
+ * The fast nested read as generated code with the path's keys as literals, so each field gets its own
+ * property-load inline caches (a shared closure indexing with variable keys goes megamorphic on real,
+ * many-shaped events). Keys are embedded with JSON.stringify, so no field name can inject code.
+ */
+function generatedReader(parts: readonly string[], fallback: FieldReader): FieldReader {
+  const key = (k: number) => JSON.stringify(parts[k]);
+  const body: string[] = ['if (doc === null || typeof doc !== "object" || Array.isArray(doc)) return null;'];
   if (parts.length === 1) {
-    return (doc) => {
-      if (!isObj(doc)) return null;
-      const v = finish(doc[path]);
-      return v === undefined ? null : v;
-    };
-  }
-  if (parts.length === 2) {
-    const [a, b] = parts as [string, string];
-    return (doc) => {
-      if (!isObj(doc)) return null;
-      const x = doc[a];
-      if (x !== null && typeof x === 'object' && !Array.isArray(x)) {
-        const v = finish((x as Obj)[b]);
-        if (v !== undefined) return v;
-      }
-      return fallback(doc);
-    };
-  }
-  if (parts.length === 3) {
-    const [a, b, c] = parts as [string, string, string];
-    return (doc) => {
-      if (!isObj(doc)) return null;
-      const x = doc[a];
-      if (x !== null && typeof x === 'object' && !Array.isArray(x)) {
-        const y = (x as Obj)[b];
-        if (y !== null && typeof y === 'object' && !Array.isArray(y)) {
-          const v = finish((y as Obj)[c]);
-          if (v !== undefined) return v;
-        }
-      }
-      return fallback(doc);
-    };
-  }
-  return (doc) => {
-    let x: unknown = doc;
-    for (let k = 0; k < parts.length; k++) {
-      if (x === null || typeof x !== 'object' || Array.isArray(x)) return fallback(doc);
-      x = (x as Obj)[parts[k]!];
+    body.push(`const v = finish(doc[${key(0)}]);`, 'return v === undefined ? null : v;');
+  } else {
+    body.push('const x0 = doc;');
+    for (let k = 0; k < parts.length - 1; k++) {
+      body.push(`const x${k + 1} = x${k}[${key(k)}];`);
+      body.push(`if (x${k + 1} === null || typeof x${k + 1} !== "object" || Array.isArray(x${k + 1})) return fallback(doc);`);
     }
-    const v = finish(x);
-    return v !== undefined ? v : fallback(doc);
-  };
+    body.push(`const v = finish(x${parts.length - 1}[${key(parts.length - 1)}]);`, 'return v !== undefined ? v : fallback(doc);');
+  }
+  const factory = new Function('finish', 'fallback', `return function readField(doc) {\n  ${body.join('\n  ')}\n};`) as (
+    f: typeof finish,
+    fb: FieldReader,
+  ) => FieldReader;
+  return factory(finish, fallback);
 }
