@@ -109,8 +109,18 @@ export function binaryIdentity(event: EcsEvent): BinaryIdentity {
   return { executable, name, originalFileName, signer, signatureTrusted: trustedRaw === null ? null : trustedRaw === 'true', anomalies };
 }
 
-/** Reads the export facts from the (verified) source event. */
+const exportCache = new WeakMap<object, ExportFacts>();
+
+/** Reads the export facts from the (verified) source event. Memoised per document; treat the result as read-only. */
 export function readExport(event: EcsEvent): ExportFacts {
+  const hit = exportCache.get(event);
+  if (hit) return hit;
+  const facts = computeExport(event);
+  exportCache.set(event, facts);
+  return facts;
+}
+
+function computeExport(event: EcsEvent): ExportFacts {
   const args = argsOf(event);
   const { verb, keys, outputPath } = parseRegCommand(args);
   const hives: Hive[] = [];

@@ -66,8 +66,20 @@ const RELATED_FACTOR: Record<Exclude<RelatedCategory, 'other'>, FactorId> = {
   lateral_movement: 'related.lateral_movement',
 };
 
+/** A 64-bit FNV-1a digest of the answer's event ids: cheap enough for ten queries an alert, stable across runs. */
 function digest(result: QueryResult): string {
-  return createHash('sha256').update(result.events.map(eventIdOf).join('\n')).digest('hex').slice(0, 16);
+  let h1 = 0x811c9dc5;
+  let h2 = 0xcbf29ce4;
+  for (const doc of result.events) {
+    const id = eventIdOf(doc);
+    for (let i = 0; i < id.length; i++) {
+      const c = id.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x01000193) ^ (h1 >>> 7);
+    }
+    h1 = Math.imul(h1 ^ 10, 0x01000193);
+  }
+  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
 }
 
 function startOf(doc: EcsEvent): number {
@@ -327,9 +339,14 @@ export async function runHiveDumpPlaybook(alert: Alert, deps: PlaybookDeps): Pro
   if (facts.resolvedOutputPath) artifactPaths.add(facts.resolvedOutputPath);
   for (const [kind, hits] of stagingByKind) {
     const factor = `staging.${kind}` as FactorId;
-    const events = hits.flatMap((h) => h.events);
+    const events: EcsEvent[] = [];
     const byResult = new Map<QueryResult, EcsEvent[]>();
-    for (const h of hits) byResult.set(h.result, [...(byResult.get(h.result) ?? []), ...h.events]);
+    for (const h of hits) {
+      events.push(...h.events);
+      const list = byResult.get(h.result);
+      if (list) list.push(...h.events);
+      else byResult.set(h.result, [...h.events]);
+    }
     const evidence = [...byResult].map(([result, docs]) => cite(vendor, result, docs, `${kind.replace(/_/g, ' ')}: ${docs.map((d) => str(d, 'process.command_line') ?? str(d, 'file.path') ?? '').filter(Boolean).slice(0, 3).join(' | ')}`));
     for (const h of hits) for (const f of h.findings) for (const hive of f.hives ?? []) companionHives.add(hive);
     // A companion export that itself matches a recognised workflow is part of that workflow, not staging.
@@ -369,7 +386,8 @@ export async function runHiveDumpPlaybook(alert: Alert, deps: PlaybookDeps): Pro
   }
 
   // Workflows: every dimension, recurrence in prior alerts of this rule, no contradiction.
-  const priorRuleAlerts = ruleAlerts.events.filter((doc) => ruleIdOf(doc) === rule.ruleId || ruleIdOf(doc) === null).filter((doc) => !isSameAlert(doc, alert, source) && startOfAlert(doc) <= Date.parse(at));
+  const atMs = Date.parse(at);
+  const priorRuleAlerts = ruleAlerts.events.filter((doc) => (ruleIdOf(doc) === rule.ruleId || ruleIdOf(doc) === null) && !isSameAlert(doc, alert, source) && startOfAlert(doc) <= atMs);
   let workflowBound = false;
   let recurrence = 0;
   const workflowReport: Record<string, unknown> = { considered: workflows.length };
@@ -502,9 +520,15 @@ export async function runHiveDumpPlaybook(alert: Alert, deps: PlaybookDeps): Pro
   };
 }
 
+const alertStartCache = new WeakMap<object, number>();
+
 function startOfAlert(doc: EcsEvent): number {
+  const hit = alertStartCache.get(doc);
+  if (hit !== undefined) return hit;
   const t = Date.parse(str(doc, 'kibana.alert.original_time') ?? str(doc, 'signal.original_time') ?? str(doc, '@timestamp') ?? '');
-  return Number.isFinite(t) ? t : 0;
+  const out = Number.isFinite(t) ? t : 0;
+  alertStartCache.set(doc, out);
+  return out;
 }
 
 /** Whether the closest recognised workflow matches the source on one dimension. */
@@ -516,12 +540,29 @@ function dimOf(source: EcsEvent, workflows: Workflow[], field: WorkflowField): b
 const JOB_FIELDS = ['process.executable', 'process.code_signature.subject_name', 'process.parent.command_line', 'user.id', 'host.id'];
 
 /** Another export of the same job run: same binary, signer, parent, user and host, and a command line a workflow names. */
-function sameJobFields(doc: EcsEvent, source: EcsEvent): boolean {
+const jobKeyCache = new WeakMap<object, string | null>();
+
+/** The job identity of a document (binary, signer, parent command line, user, host), lower case; null when incomplete. */
+function jobKey(doc: EcsEvent): string | null {
+  const hit = jobKeyCache.get(doc);
+  if (hit !== undefined) return hit;
+  const parts: string[] = [];
   for (const field of JOB_FIELDS) {
-    const a = str(doc, field);
-    if (a === null || a.toLowerCase() !== (str(source, field) ?? '').toLowerCase()) return false;
+    const value = str(doc, field);
+    if (value === null) {
+      jobKeyCache.set(doc, null);
+      return null;
+    }
+    parts.push(value.toLowerCase());
   }
-  return true;
+  const key = parts.join('\u0000');
+  jobKeyCache.set(doc, key);
+  return key;
+}
+
+function sameJobFields(doc: EcsEvent, source: EcsEvent): boolean {
+  const key = jobKey(doc);
+  return key !== null && key === jobKey(source);
 }
 
 function sameJob(doc: EcsEvent, source: EcsEvent, workflows: Workflow[]): boolean {
@@ -530,13 +571,24 @@ function sameJob(doc: EcsEvent, source: EcsEvent, workflows: Workflow[]): boolea
   return commandLine !== null && workflows.some((wf) => wildcardMatch(wf['process.command_line'], commandLine));
 }
 
+const ancestorCache = new WeakMap<object, string | null>();
+
+/** The source event id an alert document names (`kibana.alert.ancestors[0].id`). */
+function ancestorIdOf(doc: EcsEvent): string | null {
+  const hit = ancestorCache.get(doc);
+  if (hit !== undefined) return hit;
+  const ancestors = getField(doc, 'kibana.alert.ancestors') ?? getField(doc, 'signal.ancestors');
+  const first = Array.isArray(ancestors) ? (ancestors[0] as EcsEvent | undefined) : undefined;
+  const id = first ? str(first, 'id') : null;
+  ancestorCache.set(doc, id);
+  return id;
+}
+
 /** The alert being triaged, as it may also appear among the connector's alerts. */
 function isSameAlert(doc: EcsEvent, alert: Alert, source: EcsEvent): boolean {
   const id = alertIdOf(doc);
   if (id && id === alert.id) return true;
-  const ancestors = getField(doc, 'kibana.alert.ancestors') ?? getField(doc, 'signal.ancestors');
-  const first = Array.isArray(ancestors) ? (ancestors[0] as EcsEvent | undefined) : undefined;
-  const ancestor = first ? str(first, 'id') : null;
+  const ancestor = ancestorIdOf(doc);
   if (ancestor && alert.sourceEventId && ancestor === alert.sourceEventId) return true;
   const entity = str(doc, 'process.entity_id');
   if (entity && entity === str(source, 'process.entity_id') && ruleIdOf(doc) === alert.ruleId) return true;

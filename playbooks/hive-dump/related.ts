@@ -25,7 +25,17 @@ const NAME_HINTS: [RegExp, RelatedCategory][] = [
 ];
 
 /** Categories of one alert document: from its MITRE threat mapping, else from its rule name. */
+const categoryCache = new WeakMap<object, RelatedCategory[]>();
+
 export function categoriesOf(alert: EcsEvent): RelatedCategory[] {
+  const hit = categoryCache.get(alert);
+  if (hit) return hit;
+  const result = computeCategories(alert);
+  categoryCache.set(alert, result);
+  return result;
+}
+
+function computeCategories(alert: EcsEvent): RelatedCategory[] {
   const out = new Set<RelatedCategory>();
   const threat = getField(alert, 'kibana.alert.rule.threat') ?? getField(alert, 'signal.rule.threat');
   const threats = Array.isArray(threat) ? threat : threat ? [threat] : [];

@@ -27,12 +27,21 @@ export function ruleFile(version: RuleVersion): string {
 }
 
 /** Parsed and printed: two queries that differ only in layout or quoting compare equal. */
+const canonicalCache = new Map<string, string | null>();
+
 export function canonicalQuery(query: string): string | null {
+  const hit = canonicalCache.get(query);
+  if (hit !== undefined) return hit;
+  let out: string | null;
   try {
-    return printQuery(parseQuery(query));
+    out = printQuery(parseQuery(query));
   } catch {
-    return null;
+    out = null;
   }
+  // Alerts carry a handful of distinct rule queries; bound the memo anyway against hostile input.
+  if (canonicalCache.size > 256) canonicalCache.clear();
+  canonicalCache.set(query, out);
+  return out;
 }
 
 const cache = new Map<RuleVersion, RuleMatcher>();

@@ -30,8 +30,18 @@ const DELETION = /((^|[\s"&|(])(del|erase|rd|rmdir|remove-item|ri|rm|sdelete(64)
 const ALT_DUMP = /(\bvssadmin(\.exe)?\s+create\s+shadow|\bdiskshadow(\.exe)?\b|\besentutl(\.exe)?\s.*\/vss|\besentutl(\.exe)?\s.*\\config\\(sam|security|system)\b|\bntdsutil(\.exe)?\b.*\bifm\b|\bntdsutil(\.exe)?\b.*create\s+full|harddiskvolumeshadowcopy|\\\\\?\\globalroot\\|\bvshadow(\.exe)?\s|\bwmic(\.exe)?\s+shadowcopy\s+call\s+create|win32_shadowcopy|\\windows\\system32\\config\\(sam|security|system)\b)/i;
 const CRED_TOOLS = /(\bmimikatz\b|sekurlsa|lsadump|\bgsecdump\b|\bwce(\.exe)?\s|\bpwdump\w*\b|\bfgdump\b|\bsecretsdump\b|\bprocdump(64)?(\.exe)?\b.*\blsass|\bcomsvcs(\.dll)?\b.*minidump|\bnanodump\b|\blazagne\b|\binvoke-(mimikatz|powerdump|ninjacopy)\b|\bpypykatz\b)/i;
 
-/** Classifies one process event seen near the export. One event can hold several findings. */
+const stagingCache = new WeakMap<object, StagingFinding[]>();
+
+/** Classifies one process event seen near the export. One event can hold several findings. Memoised per document. */
 export function classifyStaging(event: EcsEvent): StagingFinding[] {
+  const hit = stagingCache.get(event);
+  if (hit) return hit;
+  const findings = computeStaging(event);
+  stagingCache.set(event, findings);
+  return findings;
+}
+
+function computeStaging(event: EcsEvent): StagingFinding[] {
   const commandLine = str(event, 'process.command_line') ?? '';
   const name = baseName(str(event, 'process.executable') ?? str(event, 'process.name'));
   const text = ` ${commandLine} `;

@@ -173,21 +173,36 @@ export interface CandidateException {
   workflow: Workflow;
 }
 
+const patternCache = new WeakMap<object, { key: string; values: Record<WorkflowField, string> } | null>();
+
+/** The six guide fields of an alert, with digits in the command line made wildcards; null when one is absent. */
+function patternOf(doc: EcsEvent): { key: string; values: Record<WorkflowField, string> } | null {
+  const hit = patternCache.get(doc);
+  if (hit !== undefined) return hit;
+  const values = {} as Record<WorkflowField, string>;
+  let out: { key: string; values: Record<WorkflowField, string> } | null = null;
+  let complete = true;
+  for (const field of WORKFLOW_FIELDS) {
+    const value = str(doc, field);
+    if (value === null) complete = false;
+    else values[field] = value;
+  }
+  if (complete) {
+    // Dated or numbered output names (sam_20261114.hiv) are one pattern: digits become `?`.
+    values['process.command_line'] = values['process.command_line'].replace(/[0-9]/g, '?');
+    out = { key: WORKFLOW_FIELDS.map((f) => values[f].toLowerCase()).join('\u0000'), values };
+  }
+  patternCache.set(doc, out);
+  return out;
+}
+
 /** Groups prior alerts by the six guide fields; tuples that recur at least `min` times become candidates. */
 export function candidateExceptions(alerts: EcsEvent[], known: Workflow[], min: number, idOf: (doc: EcsEvent) => string): CandidateException[] {
   const groups = new Map<string, { alerts: EcsEvent[]; values: Record<WorkflowField, string> }>();
   for (const doc of alerts) {
-    const values = {} as Record<WorkflowField, string>;
-    let complete = true;
-    for (const field of WORKFLOW_FIELDS) {
-      const value = str(doc, field);
-      if (value === null) complete = false;
-      else values[field] = value;
-    }
-    if (!complete) continue;
-    // Dated or numbered output names (sam_20261114.hiv) are one pattern: digits become `?`.
-    values['process.command_line'] = values['process.command_line'].replace(/[0-9]/g, '?');
-    const key = WORKFLOW_FIELDS.map((f) => values[f].toLowerCase()).join('\u0000');
+    const pattern = patternOf(doc);
+    if (!pattern) continue;
+    const { key, values } = pattern;
     const group = groups.get(key) ?? { alerts: [], values };
     group.alerts.push(doc);
     groups.set(key, group);
