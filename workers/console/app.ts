@@ -38,7 +38,8 @@ async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
   const token = sessionStorage.getItem(TOKEN_KEY) ?? '';
   const response = await fetch(url, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    // Behind an SSO proxy there is no token: the proxy adds the identity headers itself.
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: 'omit',
     cache: 'no-store',
@@ -46,7 +47,7 @@ async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
   const data = (await response.json().catch(() => ({}))) as T & { error?: { code: string; message: string } };
   if (!response.ok) {
     const error = data.error ?? { code: `HTTP_${response.status}`, message: response.statusText };
-    if (response.status === 401) signOut();
+    if (response.status === 401 && token) signOut();
     throw new Error(`${error.code}: ${error.message}`);
   }
   return data;
@@ -172,3 +173,5 @@ $('login-form').addEventListener('submit', (event) => {
 });
 $('show-all').addEventListener('change', () => void loadCases().catch((err: Error) => showError(err.message)));
 if (sessionStorage.getItem(TOKEN_KEY)) signIn().catch((err: Error) => showError(err.message));
+// Without a token, try the SSO proxy's identity; the login form stays for token users.
+else signIn().catch(() => undefined);
