@@ -42,18 +42,24 @@ export function safeEqual(a: string | Buffer, b: string | Buffer): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
-/** Index of the first match, after comparing against every candidate. */
-function matchAll(candidates: (string | Buffer)[], presented: string | Buffer): number {
+/** Index of the first match, after comparing against every candidate (digests of the candidates, precomputed). */
+function matchDigests(candidates: Buffer[], presented: Buffer): number {
   let found = -1;
   candidates.forEach((candidate, index) => {
-    if (safeEqual(candidate, presented) && found < 0) found = index;
+    if (timingSafeEqual(candidate, presented) && found < 0) found = index;
   });
   return found;
 }
 
-export function tokenFingerprint(token: string): string {
-  return `token:${digest(token).toString('hex').slice(0, 12)}`;
+function matchAll(candidates: (string | Buffer)[], presented: string | Buffer): number {
+  return matchDigests(candidates.map(digest), digest(presented));
 }
+
+export function tokenFingerprint(token: string): string {
+  return fingerprintOf(digest(token));
+}
+
+const fingerprintOf = (tokenDigest: Buffer) => `token:${tokenDigest.toString('hex').slice(0, 12)}`;
 
 /** The signature a sender puts in X-Hivewatch-Signature: `sha256=` + hex HMAC of `<timestamp>.<nonce>.<raw body>`. */
 export function signBody(secret: string, timestamp: string | number, nonce: string, body: string | Buffer): string {
@@ -83,8 +89,13 @@ function header(headers: FastifyRequest['headers'], name: string): string | unde
 
 export function createAuthenticator({ config, redis, now = Date.now }: AuthOptions): Authenticator {
   const auth = config.auth;
-  const tokens = auth.bearerTokens;
-  const basicUsers = auth.basicUsers;
+  // Digests of the configured secrets, computed once: a request hashes only what it presents.
+  const tokenDigests = auth.bearerTokens.map(digest);
+  const basicUsers = auth.basicUsers.map((user) => ({ user: user.user, userDigest: digest(user.user), passwordDigest: digest(user.password) }));
+  const checkToken = (value: string): Principal | null => {
+    const presented = digest(value);
+    return tokenDigests.length > 0 && matchDigests(tokenDigests, presented) >= 0 ? { method: 'bearer', id: fingerprintOf(presented) } : null;
+  };
   const nonceTtlSeconds = auth.hmacWindowSeconds * 2;
 
   async function verifyHmac(headers: FastifyRequest['headers'], rawBody: Buffer): Promise<Principal> {
@@ -126,7 +137,8 @@ export function createAuthenticator({ config, redis, now = Date.now }: AuthOptio
       const scheme = (space < 0 ? authorization : authorization.slice(0, space)).toLowerCase();
       const value = space < 0 ? '' : authorization.slice(space + 1).trim();
       if (scheme === 'bearer') {
-        if (tokens.length > 0 && matchAll(tokens, value) >= 0) return { method: 'bearer', id: tokenFingerprint(value) };
+        const principal = checkToken(value);
+        if (principal) return principal;
         throw unauthorized('HW_ERR_AUTH_INVALID', 'the bearer token is not valid');
       }
       if (scheme === 'basic') {
@@ -135,10 +147,13 @@ export function createAuthenticator({ config, redis, now = Date.now }: AuthOptio
         const user = colon < 0 ? decoded : decoded.slice(0, colon);
         const password = colon < 0 ? '' : decoded.slice(colon + 1);
         // Compare user and password of every configured user so timing does not reveal which users exist.
+        const userDigest = digest(user);
+        const passwordDigest = digest(password);
         let matched: string | null = null;
         for (const candidate of basicUsers) {
-          const ok = safeEqual(candidate.user, user) && safeEqual(candidate.password, password);
-          if (ok && matched === null) matched = candidate.user;
+          const userOk = timingSafeEqual(candidate.userDigest, userDigest);
+          const passwordOk = timingSafeEqual(candidate.passwordDigest, passwordDigest);
+          if (userOk && passwordOk && matched === null) matched = candidate.user;
         }
         if (matched !== null) return { method: 'basic', id: `user:${matched}` };
         throw unauthorized('HW_ERR_AUTH_INVALID', 'the user name or password is not valid');
@@ -146,7 +161,8 @@ export function createAuthenticator({ config, redis, now = Date.now }: AuthOptio
       throw unauthorized('HW_ERR_AUTH_SCHEME', 'Authorization must use the Bearer or Basic scheme');
     }
     if (apiKey) {
-      if (tokens.length > 0 && matchAll(tokens, apiKey) >= 0) return { method: 'bearer', id: tokenFingerprint(apiKey) };
+      const principal = checkToken(apiKey);
+      if (principal) return principal;
       throw unauthorized('HW_ERR_AUTH_INVALID', 'the X-API-Key is not valid');
     }
     if (auth.allowAnonymous) return { method: 'anonymous', id: 'anonymous' };
