@@ -136,6 +136,29 @@ describe('approval, execution and the state machine', () => {
   });
 });
 
+describe('concurrent decisions', () => {
+  it('two approvals of a one-approver step at once: one wins, the other sees the new state; one run is queued', async () => {
+    await h.service.proposePlan('x1', report('x1'));
+    const kill = await stepOf(h, 'x1', 'terminate_process');
+    const results = await Promise.allSettled([h.service.approve('x1', kill.stepId, alice, kill.hash), h.service.approve('x1', kill.stepId, bob, kill.hash)]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect((refused.reason as ResponseError).code).toBe('HW_ERR_STEP_STATE');
+    expect(h.asked.execute).toEqual([`x1/${kill.stepId}/1`]);
+  });
+
+  it('two approvers of a four-eyes step at once both count; two reverts at once create one revert step', async () => {
+    await h.service.proposePlan('x2', report('x2'));
+    const iso = await stepOf(h, 'x2', 'isolate_host');
+    await Promise.all([h.service.approve('x2', iso.stepId, alice, iso.hash), h.service.approve('x2', iso.stepId, bob, iso.hash)]);
+    expect((await h.store.mustGet('x2', iso.stepId)).state).toBe('approved');
+    await h.executor.run('x2', iso.stepId, 1);
+    const results = await Promise.allSettled([h.service.revert('x2', iso.stepId, alice), h.service.revert('x2', iso.stepId, bob)]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect((await h.store.list('x2')).filter((s) => s.revertOf === iso.stepId)).toHaveLength(1);
+  });
+});
+
 describe('four-eyes', () => {
   it('isolate_host needs two different approvers', async () => {
     await h.service.proposePlan('f1', report('f1'));

@@ -5,6 +5,8 @@ export interface ResponseKeys {
   steps(caseId: string): string;
   /** Per-case counters and bindings: plan hash, evidence version, next step number. */
   meta(caseId: string): string;
+  /** Step id counter of a case. */
+  seq(caseId: string): string;
   /** Short lock while a plan is proposed for a case. */
   lock(caseId: string): string;
   /** Cases with steps, scored by last update (ms). */
@@ -19,6 +21,7 @@ export function responseKeys(prefix: string): ResponseKeys {
     step: (caseId, stepId) => `${base}case:${caseId}:step:${stepId}`,
     steps: (caseId) => `${base}case:${caseId}:steps`,
     meta: (caseId) => `${base}case:${caseId}:meta`,
+    seq: (caseId) => `${base}case:${caseId}:seq`,
     lock: (caseId) => `${base}case:${caseId}:lock`,
     cases: `${base}cases`,
     open: `${base}open`,

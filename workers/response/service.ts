@@ -88,7 +88,6 @@ export class ResponseService {
       planVersion: 0,
       evidenceVersion: Math.max(1, report.evidenceVersion ?? 1),
       evidenceHash,
-      nextStep: 1,
       disposition: null,
       hostId: report.hostId ?? null,
       criticality: report.criticality ?? null,
@@ -128,7 +127,7 @@ export class ResponseService {
         }
         continue;
       }
-      const step = this.newStep(caseId, `s${meta.nextStep++}`, planStep, meta, declarations, PLAYBOOK_ACTOR);
+      const step = this.newStep(caseId, await this.store.nextStepId(caseId), planStep, meta, declarations, PLAYBOOK_ACTOR);
       if (await this.store.create(step)) created.push(step);
     }
     // Open steps the new plan no longer contains are withdrawn: nobody may approve a step nobody proposes.
@@ -331,74 +330,75 @@ export class ResponseService {
   }
 
   private async requestRevert(caseId: string, stepId: string, by: Actor, reason: string): Promise<CaseStep> {
-    const original = await this.store.mustGet(caseId, stepId);
-    if (original.state !== 'done') throw wrongState(stepId, original.state, 'done');
-    if (!original.reversible) throw badRequest('step', `step ${stepId} (${original.action}) cannot be undone`);
-    if (original.revertedBy) {
-      const prior = await this.store.get(caseId, original.revertedBy);
-      if (prior && !['denied', 'expired', 'failed'].includes(prior.state)) {
-        throw wrongState(stepId, `already being reverted by ${prior.stepId} (${prior.state})`, 'done without an open revert');
+    const revertId = await this.store.nextStepId(caseId);
+    // Claiming the revert on the original step is the compare-and-set: two responders cannot both revert it.
+    const { after: original } = await this.store.update(caseId, stepId, async (step) => {
+      if (step.state !== 'done') throw wrongState(stepId, step.state, 'done');
+      if (!step.reversible) throw badRequest('step', `step ${stepId} (${step.action}) cannot be undone`);
+      if (step.revertedBy) {
+        const prior = await this.store.get(caseId, step.revertedBy);
+        if (prior && !['denied', 'expired', 'failed'].includes(prior.state)) {
+          throw wrongState(stepId, `already being reverted by ${prior.stepId} (${prior.state})`, 'done without an open revert');
+        }
+        // Claimed a moment ago and the revert step is not written yet: another request is creating it.
+        // (A claim whose step never appeared, after a crash, is free again after a minute.)
+        if (!prior && Date.now() - Date.parse(step.updatedAt) < 60_000) {
+          throw wrongState(stepId, `already being reverted by ${step.revertedBy}`, 'done without an open revert');
+        }
       }
-    }
-    const release = await this.store.lock(`${caseId}-revert`);
-    try {
-      const meta = (await this.store.getMeta(caseId))!;
-      const revertId = `s${meta.nextStep++}`;
-      await this.store.setMeta(caseId, meta);
-      const base = {
-        caseId,
-        stepId: revertId,
-        action: 'reverse_containment' as const,
-        target: original.target,
-        params: original.params,
-        connectorAction: original.inverseConnectorAction,
-        revertOf: original.stepId,
-        evidenceVersion: meta.evidenceVersion,
-        planHash: original.planHash,
-      };
-      const highImpact = meta.criticality === 'critical' || this.config.highImpactActions.includes('reverse_containment');
-      const now = this.iso();
-      const step: CaseStep = {
-        ...base,
-        reason: `undo ${original.stepId} (${original.action} ${original.target}): ${reason}`,
-        reversible: false,
-        inverse: null,
-        inverseConnectorAction: null,
-        revertedBy: null,
-        state: 'proposed',
-        requestedBy: by,
-        highImpact,
-        approvalsRequired: highImpact ? 2 : 1,
-        approvals: [],
-        usedApprovals: [],
-        hash: stepHash(base),
-        timeoutDefault: timeoutDefaultFor(this.config, 'reverse_containment'),
-        deadline: this.iso(this.config.stepTimeoutSeconds * 1000),
-        escalated: false,
-        timedOutAt: null,
-        attempt: 1,
-        idempotencyKey: null,
-        actionId: null,
-        vendor: null,
-        detail: base.connectorAction ? null : `manual: undo ${original.action} by hand, then mark this step done`,
-        decisions: [],
-        createdAt: now,
-        updatedAt: now,
-        rev: 0,
-      };
-      await this.store.create(step);
-      await this.store.update(caseId, stepId, (current) => ({ ...current, revertedBy: revertId }));
-      await this.audit.append({
-        type: 'step.revert_requested',
-        caseId,
-        actor: by,
-        data: { stepId: revertId, revertOf: stepId, action: original.action, inverse: step.connectorAction ?? 'manual', target: step.target, hash: step.hash, reason },
-      });
-      await this.announce(step, `waiting for approval to undo ${original.action}`);
-      return step;
-    } finally {
-      await release();
-    }
+      return { ...step, revertedBy: revertId };
+    });
+    const meta = (await this.store.getMeta(caseId))!;
+    const base = {
+      caseId,
+      stepId: revertId,
+      action: 'reverse_containment' as const,
+      target: original.target,
+      params: original.params,
+      connectorAction: original.inverseConnectorAction,
+      revertOf: original.stepId,
+      evidenceVersion: meta.evidenceVersion,
+      planHash: original.planHash,
+    };
+    const highImpact = meta.criticality === 'critical' || this.config.highImpactActions.includes('reverse_containment');
+    const now = this.iso();
+    const step: CaseStep = {
+      ...base,
+      reason: `undo ${original.stepId} (${original.action} ${original.target}): ${reason}`,
+      reversible: false,
+      inverse: null,
+      inverseConnectorAction: null,
+      revertedBy: null,
+      state: 'proposed',
+      requestedBy: by,
+      highImpact,
+      approvalsRequired: highImpact ? 2 : 1,
+      approvals: [],
+      usedApprovals: [],
+      hash: stepHash(base),
+      timeoutDefault: timeoutDefaultFor(this.config, 'reverse_containment'),
+      deadline: this.iso(this.config.stepTimeoutSeconds * 1000),
+      escalated: false,
+      timedOutAt: null,
+      attempt: 1,
+      idempotencyKey: null,
+      actionId: null,
+      vendor: null,
+      detail: base.connectorAction ? null : `manual: undo ${original.action} by hand, then mark this step done`,
+      decisions: [],
+      createdAt: now,
+      updatedAt: now,
+      rev: 0,
+    };
+    await this.store.create(step);
+    await this.audit.append({
+      type: 'step.revert_requested',
+      caseId,
+      actor: by,
+      data: { stepId: revertId, revertOf: stepId, action: original.action, inverse: step.connectorAction ?? 'manual', target: step.target, hash: step.hash, reason },
+    });
+    await this.announce(step, `waiting for approval to undo ${original.action}`);
+    return step;
   }
 
   /** Bumps the evidence version (voiding approvals of open steps) and re-runs an investigation step. */

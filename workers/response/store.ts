@@ -24,7 +24,6 @@ export interface CaseMeta {
   planVersion: number;
   evidenceVersion: number;
   evidenceHash: string;
-  nextStep: number;
   disposition: string | null;
   hostId: string | null;
   criticality: string | null;
@@ -66,6 +65,11 @@ export class StepStore {
     if (ids.length === 0) return [];
     const raws = await this.redis.mget(ids.map((id) => this.keys.step(caseId, id)));
     return raws.filter((raw): raw is string => raw !== null).map((raw) => JSON.parse(raw) as CaseStep);
+  }
+
+  /** The next step id of a case (`s1`, `s2`, ...), unique even when a proposal and a revert race. */
+  async nextStepId(caseId: string): Promise<string> {
+    return `s${await this.redis.incr(this.keys.seq(caseId))}`;
   }
 
   /** Creates a step; refuses an id that exists (plan proposals are idempotent by construction). */
