@@ -100,16 +100,19 @@ export class RedisAuditLog implements AuditSink {
     throw new AuditError('HW_ERR_AUDIT_CONTENDED', 'audit append: the chain head kept moving; retry the operation');
   }
 
-  /** Records of one case, in order. */
+  /** Records of one case, in order (one pipelined round trip per 500 records). */
   async caseRecords(caseId: string): Promise<StoredRecord[]> {
     const ids = await this.redis.lrange(this.keys.caseIndex(caseId), 0, -1);
     const out: StoredRecord[] = [];
-    for (const id of ids) {
-      const rows = await this.redis.xrange(this.keys.stream, id, id);
-      const row = rows[0];
-      if (!row) continue;
-      const stored = parseRow(row);
-      if (stored.record) out.push({ id: stored.id, record: stored.record });
+    for (let start = 0; start < ids.length; start += 500) {
+      const pipeline = this.redis.pipeline();
+      for (const id of ids.slice(start, start + 500)) pipeline.xrange(this.keys.stream, id, id);
+      for (const [err, rows] of (await pipeline.exec()) ?? []) {
+        const row = !err ? (rows as [string, string[]][])[0] : undefined;
+        if (!row) continue;
+        const stored = parseRow(row);
+        if (stored.record) out.push({ id: stored.id, record: stored.record });
+      }
     }
     return out;
   }
