@@ -7,8 +7,25 @@ import { redactSecrets } from '../audit/redact.js';
 import type { AuditSink } from '../audit/types.js';
 import type { HivewatchConfig } from '../config.js';
 
+/** URLs keep their origin only: a webhook URL's path is itself a credential (Slack), userinfo too. */
+function maskUrls(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((item) => maskUrls(item));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([inner, innerValue]) => [inner, maskUrls(innerValue, inner)]));
+  }
+  if (typeof value === 'string' && /url$/i.test(key)) {
+    try {
+      return `${new URL(value).origin}/…`;
+    } catch {
+      return '[redacted]';
+    }
+  }
+  return value;
+}
+
 export async function recordConfig(audit: AuditSink, redis: Redis, config: HivewatchConfig, who: string): Promise<'unchanged' | 'changed' | 'first'> {
-  const settings = redactSecrets(JSON.parse(JSON.stringify({ response: config.response ?? null, connector: config.connector ?? null })) as Record<string, unknown>) as Record<string, unknown>;
+  const plain = JSON.parse(JSON.stringify({ response: config.response ?? null, connector: config.connector ?? null })) as Record<string, unknown>;
+  const settings = maskUrls(redactSecrets(plain)) as Record<string, unknown>;
   const hash = canonicalHash(settings);
   const key = `${config.redis.prefix}:response:config-hash`;
   const previous = await redis.getset(key, hash);
