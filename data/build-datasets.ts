@@ -622,6 +622,45 @@ const bkAssets = [asset(BK, 'backup_node', 'high', false, ['backup'])];
   });
 }
 
+{
+  // 4688 only, and every command behind its own `cmd.exe /c`: the staging sits under the grandparent, found
+  // by the grandparent's pid (no entity ids anywhere).
+  const H: Host = { id: '0c4688aa-0000-4000-8000-0000000000w2', name: 'acct-wks-019' };
+  const U: User = { id: 'S-1-5-21-1004336348-1177238915-682003330-1310', name: 'bkeller', domain: 'CORP' };
+  const T = '2026-11-20T18:02:10.000Z';
+  const CMD = 'C:\\Windows\\System32\\cmd.exe';
+  const WS = 'C:\\Windows\\System32\\wscript.exe';
+  const events = [
+    w4688({ ts: iso(T, -30), host: H, user: U, pid: 900, exe: WS, cmd: `"${WS}" C:\\Users\\bkeller\\AppData\\Roaming\\inv.vbs`, parent: { pid: 640, exe: 'C:\\Windows\\explorer.exe' } }),
+    w4688({ ts: iso(T, -1), host: H, user: U, pid: 1000, exe: CMD, cmd: `${CMD} /c reg save HKLM\\SECURITY C:\\Windows\\Temp\\sec.log /y`, parent: { pid: 900, exe: WS } }),
+    w4688({ ts: T, host: H, user: U, pid: 1010, exe: 'C:\\Windows\\System32\\reg.exe', cmd: 'reg save HKLM\\SECURITY C:\\Windows\\Temp\\sec.log /y', parent: { pid: 1000, exe: CMD } }),
+    w4688({ ts: iso(T, 4), host: H, user: U, pid: 1020, exe: CMD, cmd: `${CMD} /c reg save HKLM\\SYSTEM C:\\Windows\\Temp\\sys.log /y`, parent: { pid: 900, exe: WS } }),
+    w4688({ ts: iso(T, 5), host: H, user: U, pid: 1030, exe: 'C:\\Windows\\System32\\reg.exe', cmd: 'reg save HKLM\\SYSTEM C:\\Windows\\Temp\\sys.log /y', parent: { pid: 1020, exe: CMD } }),
+    w4688({ ts: iso(T, 12), host: H, user: U, pid: 1040, exe: CMD, cmd: `${CMD} /c makecab C:\\Windows\\Temp\\sec.log C:\\Windows\\Temp\\s1.cab`, parent: { pid: 900, exe: WS } }),
+    w4688({ ts: iso(T, 20), host: H, user: U, pid: 1050, exe: CMD, cmd: `${CMD} /c del C:\\Windows\\Temp\\sec.log C:\\Windows\\Temp\\sys.log`, parent: { pid: 900, exe: WS } }),
+  ];
+  const source = events[2]!;
+  scenarios.push({
+    name: 'w4688-wrapper-grandparent',
+    title: 'Windows 4688 only: a VBScript runs every command behind cmd /c; staging found under the grandparent by pid',
+    covers: ['staging under a wrapper grandparent', 'Windows 4688 without entity ids, including pid reuse', 'script host'],
+    events: [...events, alertOf(source)],
+    assets: [asset(H, 'workstation', 'medium', true)],
+    alert: alertOf(source),
+    expect: {
+      verified: true,
+      disposition: 'malicious',
+      hives: ['SECURITY'],
+      hostRole: 'workstation',
+      destinations: ['temp', 'deceptive_name'],
+      factors: ['hive.security', 'lineage.wrapper_expanded', 'lineage.script_host', 'staging.system_export', 'staging.archiving', 'staging.deletion'],
+      absentFactors: ['staging.companion_export'],
+      plan: ['preserve_evidence', 'limit_outbound', 'isolate_host', 'terminate_process', 'remove_artifacts'],
+      unresolved: ['no network telemetry'],
+    },
+  });
+}
+
 // ---- RMM + remote session + related alerts -------------------------------------------------------
 
 {

@@ -277,7 +277,7 @@ export async function runHiveDumpPlaybook(alert: Alert, deps: PlaybookDeps): Pro
     unresolved.push('logon type unknown: the source does not carry process.Ext.session_info.logon_type');
     incomplete.push('logon type unknown');
   }
-  if (lineage.serviceAccount) signal('user.service_account', sourceEvidence, `service account ran the export (${lineage.userName ?? lineage.userId})`, false, dim('user.id'));
+  if (lineage.serviceAccount) signal('user.service_account', sourceEvidence, `service account ran the export (${lineage.userName ?? lineage.userId})`, true, dim('user.id'));
   if (!lineage.userIdReliable) unresolved.push(`user.id ${userId ?? ''} is the Sysmon service SID on every event; the same-user pivot is meaningless here (use user.name ${lineage.userName ?? '?'})`);
   else if (!userId) {
     unresolved.push('user.id is absent');
@@ -287,9 +287,11 @@ export async function runHiveDumpPlaybook(alert: Alert, deps: PlaybookDeps): Pro
   // Step 4: same parent, grandparent's other children, reg.exe's children, file and network activity.
   const selfIds = new Set([eventIdOf(source)]);
   const selfEntities = new Set([str(source, 'process.entity_id'), lineage.parent.entityId].filter((v): v is string => v !== null));
-  const parentName = (lineage.parent.name ?? '').toLowerCase();
-  const related = (doc: EcsEvent, viaPid: boolean) => {
-    if (selfIds.has(eventIdOf(doc))) return false;
+  const nameOf = (p: { name: string | null; executable: string | null } | null) => (p?.name ?? p?.executable?.split('\\').pop() ?? '').toLowerCase();
+  const related = (doc: EcsEvent, viaPid: boolean, parentName = nameOf(lineage.parent)) => {
+    if (doc === source || doc === parentStart || selfIds.has(eventIdOf(doc))) return false;
+    // Without entity ids the parent wrapper is recognised by its pid and start time.
+    if (parentStart && str(doc, 'process.pid') === str(parentStart, 'process.pid') && str(doc, '@timestamp') === str(parentStart, '@timestamp')) return false;
     const entity = str(doc, 'process.entity_id');
     if (entity && selfEntities.has(entity)) return false;
     // The same execution seen by a second source (Sysmon and 4688 of one reg.exe) is not a sibling.
@@ -314,9 +316,9 @@ export async function runHiveDumpPlaybook(alert: Alert, deps: PlaybookDeps): Pro
   const viaPid = !parentEntityId;
   const siblingDocs = siblings.events.filter((d) => related(d, viaPid));
   addStaging(siblings, 'same parent', siblingDocs, classifyStaging);
-  const childDocs = children.events.filter((d) => related(d, false));
+  const childDocs = children.events.filter((d) => related(d, !srcRef.entityId, (facts.binary.name ?? 'reg.exe').toLowerCase()));
   addStaging(children, 'children of reg.exe', childDocs, classifyStaging);
-  const gpDocs = grandchildren ? grandchildren.events.filter((d) => related(d, !lineage.grandparent?.entityId)) : [];
+  const gpDocs = grandchildren ? grandchildren.events.filter((d) => related(d, !lineage.grandparent?.entityId, nameOf(lineage.grandparent))) : [];
   if (grandchildren) addStaging(grandchildren, "grandparent's children", gpDocs, classifyStaging);
   // reg.exe writing its own output is the export itself (the destination classes cover it), not staging.
   const ownOutput = (facts.resolvedOutputPath ?? '').toLowerCase();
