@@ -504,6 +504,28 @@ const bkAssets = [asset(BK, 'backup_node', 'high', false, ['backup'])];
   });
 }
 {
+  const { events, alert } = backupNights({ nights: 2, network: true });
+  scenarios.push({
+    name: 'backup-workflow-too-new',
+    title: 'The recognised workflow seen in only one prior alert: it does not recur often enough to close the case',
+    covers: ['workflow recurrence below the minimum'],
+    events,
+    assets: bkAssets,
+    workflows: backupWorkflows,
+    alert,
+    expect: {
+      verified: true,
+      disposition: 'suspicious',
+      hives: ['SAM'],
+      hostRole: 'backup_node',
+      factors: ['hive.sam'],
+      absentFactors: ['workflow.recognised', 'workflow.contradiction'],
+      plan: ['preserve_evidence', 'limit_outbound'],
+      unresolved: ['recurs in only 1 prior alert'],
+    },
+  });
+}
+{
   const { events, alert } = backupNights({ nights: 5, network: false });
   scenarios.push({
     name: 'backup-workflow-no-network-telemetry',
