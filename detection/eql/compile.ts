@@ -19,6 +19,7 @@
 import type { Arith, Call, Compare, EventFilter, Expr, In, Literal, Match } from './ast.js';
 import { EqlEvalError } from './eval-error.js';
 import { fieldReader, type FieldReader } from './field-access.js';
+import { generateFilter } from './filter-codegen.js';
 import { functionImpl, type CallContext } from './function-impls.js';
 import { regexMatcher } from './regex.js';
 import {
@@ -338,10 +339,22 @@ class Compiler {
     return fold1(node, [x, ...values]);
   }
 
+  matcher(e: Match): StringMatcher {
+    const patterns = e.patterns.map((p) => (typeof p.value === 'string' ? p.value : stringify(p.value, p.kind === 'float') ?? ''));
+    return patternMatcher(e.op, e.op === ':' || e.insensitive, patterns);
+  }
+
+  /** For generated filters: a field whose comparisons are plain (not date/version typed), else null. */
+  plainReader(e: Expr): FieldReader | null {
+    if (e.type !== 'field') return null;
+    const type = this.types[this.resolve(e.name)];
+    if (type !== undefined && (DATE_TYPES.has(type) || type === 'version')) return null;
+    return this.reader(e.name);
+  }
+
   private match(e: Match): Node {
     const x = this.node(e.expr);
-    const patterns = e.patterns.map((p) => (typeof p.value === 'string' ? p.value : stringify(p.value, p.kind === 'float') ?? ''));
-    const matcher = patternMatcher(e.op, e.op === ':' || e.insensitive, patterns);
+    const matcher = this.matcher(e);
     const xe = x.ev;
     const v3: T3 = (d) => {
       const v = xe(d);
@@ -631,6 +644,13 @@ export function compileCondition(expr: Expr, options: CompileOptions = {}): (doc
 
 /** Compiles `category where condition` to a predicate that is true only when the event matches. */
 export function compileFilter(filter: EventFilter, options: CompileOptions = {}): Predicate {
+  const c = new Compiler(options);
+  const readCategory = filter.category === null ? () => null : c.reader(options.eventCategoryField ?? 'event.category');
+  return generateFilter(filter.condition, filter.category, readCategory, c);
+}
+
+/** The same filter through the closure tree only (no generated code): the reference the tests compare with. */
+export function compileFilterClosures(filter: EventFilter, options: CompileOptions = {}): Predicate {
   const c = new Compiler(options);
   const cond = c.truth(filter.condition).isTrue;
   if (filter.category === null) return cond;

@@ -2,11 +2,12 @@
 // null, scalar and multi-valued fields, nested or flattened):
 // - `a and b` equals `b and a` (and `or` likewise) under three-valued null logic;
 // - `not not x` equals `x` whenever x is not null;
-// - the fast "is it true" predicate of compileFilter agrees with the three-valued compileCondition.
+// - the fast "is it true" predicate of compileFilter agrees with the three-valued compileCondition, and the
+//   generated filter agrees with the closure-only one, category check included.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CompareOp, Expr, Literal } from '../../detection/eql/ast.js';
-import { compileCondition, compileFilter } from '../../detection/eql/compile.js';
+import { compileCondition, compileFilter, compileFilterClosures } from '../../detection/eql/compile.js';
 
 const FIELDS = ['a', 'b', 'p.name'] as const;
 const STRINGS = ['x', 'X', 'reg.exe', 'REG.EXE', 'save', ''];
@@ -109,6 +110,19 @@ describe('three-valued logic properties', () => {
         const v = compileCondition(x)(doc);
         expect(compileFilter({ type: 'event_filter', category: null, condition: x })(doc)).toBe(v === true);
         expect(compileFilter({ type: 'event_filter', category: null, condition: { type: 'not', expr: x } })(doc)).toBe(v === false);
+      }),
+      RUNS,
+    );
+  });
+
+  it('the generated filter equals the closure filter, category check included', () => {
+    const category = fc.constantFrom<string | null>(null, 'process', 'file');
+    const cat = fc.constantFrom<unknown>(undefined, 'process', ['file', 'process'], ['file'], 'Process');
+    fc.assert(
+      fc.property(cond, category, docArb, cat, (x, c, doc, docCat) => {
+        const d = docCat === undefined ? doc : { ...doc, event: { category: docCat } };
+        const filter = { type: 'event_filter' as const, category: c, condition: x };
+        expect(compileFilter(filter)(d)).toBe(compileFilterClosures(filter)(d));
       }),
       RUNS,
     );
