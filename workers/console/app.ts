@@ -4,7 +4,7 @@
 interface Approval { identity: string; role: string; hash: string; at: string; expiresAt: string }
 interface Step {
   stepId: string; action: string; target: string; state: string; hash: string; reason: string;
-  connectorAction: string | null; undo: string | null; manual: boolean; approvals: Approval[];
+  connectorAction: string | null; undo: string | null; manual: boolean; approvals: Approval[]; usedApprovals: Approval[];
   approvalsRequired: number; approvalsMissing: number; actions: string[]; detail: string | null;
   revertOf: string | null; escalated: boolean; deadline: string; requestedBy: { id: string };
 }
@@ -129,6 +129,8 @@ function stepRow(caseId: string, step: Step): HTMLTableRowElement {
   if (step.actions.includes('retry')) act('retry', () => api('POST', `${base}/retry`));
   if (step.actions.some((name) => ['deny', 'evidence', 'revert', 'complete'].includes(name))) buttons.append(reasonInput);
   const approvals = step.approvals.map((approval) => approval.identity).join(', ');
+  const used = step.usedApprovals.map((approval) => approval.identity).join(', ');
+  const approvalText = step.state === 'proposed' || step.state === 'approved' ? `${step.approvals.length}/${step.approvalsRequired}${approvals ? ` (${approvals})` : ''}` : used ? `approved by ${used}` : '';
   return el(
     'tr',
     { 'data-step': step.stepId, 'data-state': step.state },
@@ -137,7 +139,7 @@ function stepRow(caseId: string, step: Step): HTMLTableRowElement {
     el('td', {}, step.manual ? 'manual' : (step.connectorAction ?? '')),
     el('td', {}, step.undo ?? 'cannot be undone'),
     el('td', { class: `state state-${step.state}`, 'data-testid': `state-${step.stepId}` }, step.state + (step.escalated ? ' (escalated)' : '')),
-    el('td', {}, `${step.approvals.length}/${step.approvalsRequired}${approvals ? ` (${approvals})` : ''}`, step.detail ? el('div', { class: 'hint' }, step.detail) : el('span')),
+    el('td', {}, approvalText, step.detail ? el('div', { class: 'hint' }, step.detail) : el('span')),
     el('td', { class: 'hash', title: step.hash }, step.hash.slice(0, 12)),
     buttons,
   );
