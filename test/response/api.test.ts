@@ -47,7 +47,7 @@ beforeAll(async () => {
     logger: false,
     plugins: [
       stepsPlugin((context) => {
-        runtime = createResponseRuntime({ config, redis, connector: async () => connector, queue: context.queues.response, cases: context.cases, executeBackoffMs: 50 });
+        runtime = createResponseRuntime({ config, redis, connector: async () => connector, queue: context.queues.response, cases: context.cases, executeBackoffMs: 50, metrics: context.metrics.registry });
         return runtime;
       }),
     ],
@@ -153,5 +153,9 @@ describe('response API', () => {
     expect([...times].sort()).toEqual(times);
     expect((await app.inject({ method: 'GET', url: '/v1/cases/nope/history', headers: as('vera') })).statusCode).toBe(404);
     expect((await verifyAuditLog(runtime.audit)).ok).toBe(true);
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/hivewatch_response_transitions_total\{action="terminate_process",from="running",to="done"\} [1-9]/);
+    expect(metrics).toMatch(/hivewatch_response_transitions_total\{action="isolate_host",from="proposed",to="denied"\} [1-9]/);
+    expect(metrics).toMatch(/hivewatch_response_approval_to_outcome_seconds_count\{action="terminate_process",outcome="done"\} [1-9]/);
   });
 });

@@ -2,6 +2,7 @@
 // (decisions), the executor (connector calls), the BullMQ scheduler and the queue processor.
 import { Worker, type Queue, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import type { Connector } from '../../connectors/types.js';
 import { RedisAuditLog } from '../audit/redis-log.js';
 import type { CaseStore } from '../cases/store.js';
@@ -9,6 +10,7 @@ import type { HivewatchConfig } from '../config.js';
 import { QUEUE_NAMES } from '../queues.js';
 import { caseStatusUpdater } from './case-status.js';
 import { parseResponseConfig, type ResponseConfig } from './config.js';
+import { transitionObserver } from './metrics.js';
 import { StepExecutor } from './executor.js';
 import { BullResponseScheduler, createResponseProcessor } from './queue.js';
 import type { ResponseScheduler } from './scheduler.js';
@@ -25,6 +27,8 @@ export interface ResponseRuntimeDeps {
   cases?: CaseStore;
   audit?: RedisAuditLog;
   onMoreEvidence?: ResponseServiceOptions['onMoreEvidence'];
+  /** Prometheus registry for the stage's metrics (workers/metrics.ts). */
+  metrics?: Registry;
   executeAttempts?: number;
   executeBackoffMs?: number;
   now?: () => Date;
@@ -50,7 +54,7 @@ export function auditLogFor(config: HivewatchConfig, redis: Redis, now?: () => D
 export function createResponseRuntime(deps: ResponseRuntimeDeps): ResponseRuntime {
   const config = parseResponseConfig(deps.config.response ?? {});
   const audit = deps.audit ?? auditLogFor(deps.config, deps.redis, deps.now);
-  const store = new StepStore(deps.redis, deps.config.redis.prefix, deps.cases ? caseStatusUpdater(deps.cases) : undefined);
+  const store = new StepStore(deps.redis, deps.config.redis.prefix, deps.cases ? caseStatusUpdater(deps.cases) : undefined, deps.metrics ? transitionObserver(deps.metrics) : undefined);
   const scheduler = deps.queue
     ? new BullResponseScheduler(deps.queue, {
         cases: deps.cases,

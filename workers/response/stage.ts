@@ -20,6 +20,7 @@ export const responseStage: StageWorkerFactory = async (context) => {
     cases: context.cases,
     audit,
     onMoreEvidence: rerunTriage(context.queues, context.cases, audit),
+    metrics: context.metrics?.registry,
   });
   await recordConfig(audit, context.connection, context.config, `worker:${context.name}`);
   // The triage worker in this process hands its plans to this runtime (workers/response/propose.ts).
@@ -43,6 +44,7 @@ export function apiRuntime(context: ServerContext): ResponseRuntime {
     cases: context.cases,
     audit,
     onMoreEvidence: rerunTriage(context.queues, context.cases, audit),
+    metrics: context.metrics.registry,
   });
   runtimes.set(context.redis, runtime);
   return runtime;

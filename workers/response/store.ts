@@ -45,6 +45,8 @@ export class StepStore {
     prefix: string,
     /** Told after every write with all steps of the case (e.g. to keep the case status current). */
     private readonly onCaseChange?: (caseId: string, steps: CaseStep[]) => Promise<void>,
+    /** Told of every state change that was written (metrics). */
+    private readonly onTransition?: (before: CaseStep, after: CaseStep) => void,
   ) {
     this.keys = responseKeys(prefix);
   }
@@ -96,6 +98,7 @@ export class StepStore {
       throw err;
     }
     if (reply !== 'OK') throw new ConcurrentUpdate(reply.split(':').pop() ?? 'unknown');
+    this.onTransition?.(current, written);
     await this.touchCase(current.caseId);
     return written;
   }
