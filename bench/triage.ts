@@ -106,7 +106,7 @@ for (const n of workerCounts) {
   for (let i = 0; i < queued; i++) {
     const { l, alert } = work[i % work.length]!;
     const unique: Alert = { ...alert, id: `${alert.id}-${n}-${i}` };
-    const admitted = await cases.admit(unique, queueName, `j${i}`);
+    const admitted = await cases.admit(unique);
     jobs.push({ name: l.name, data: { caseId: admitted.caseId, alert: unique }, opts: { jobId: `t-${n}-${i}` } });
   }
   let completed = 0;
