@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer, type HivewatchServer } from '../../workers/api/server.js';
 import { MemoryAuditSink } from '../../workers/audit/types.js';
 import { startWorkers, type RunningWorkers } from '../../workers/worker.js';
-import { createTriageProcessor, triageDepsFromConfig, type TriageDeps } from '../../workers/triage/processor.js';
+import { createTriageProcessor, triageDepsFromConfig, triageProcessorFor, type TriageDeps } from '../../workers/triage/processor.js';
 import type { TriageJobData } from '../../workers/triage/job.js';
 import type { TriageReport } from '../../playbooks/hive-dump/report.js';
 import { parseAlert } from '../../detection/alert.js';
@@ -99,5 +99,18 @@ describe('triage worker', () => {
     expect(second.reused).toBe(true);
     expect(audit.entries.length).toBe(types.length);
     expect(calls).toEqual(['case-1', 'case-1']);
+  });
+
+  it('builds its dependencies from a worker context on the first job', async () => {
+    const stored = new Map<string, TriageReport>();
+    const cases = { saveReport: async (id: string, r: TriageReport) => void stored.set(id, r), getReport: async (id: string) => stored.get(id) ?? null };
+    const audit = new MemoryAuditSink();
+    const processor = triageProcessorFor({ config, connection: redis, cases: cases as never, audit });
+    const alert = parseAlert(JSON.parse(readFileSync(join(repo, 'data/empire/alert.json'), 'utf8')));
+    // No response runtime is registered in this process: the hand-off fails after the report is stored.
+    const job = { data: { caseId: 'case-ctx', alert }, log: async () => 0 } as unknown as Job<TriageJobData>;
+    await expect(processor(job)).rejects.toThrow(/HW_ERR_RESPONSE_NOT_READY/);
+    expect(stored.get('case-ctx')?.disposition).toBe('malicious');
+    expect(audit.entries.some((e) => e.type === 'triage.plan' && e.caseId === 'case-ctx')).toBe(true);
   });
 });

@@ -92,6 +92,24 @@ export function createTriageProcessor(deps: TriageDeps): Processor<TriageJobData
   };
 }
 
+/**
+ * The processor for a worker process that already holds its config, Redis connection and case store
+ * (workers/worker.ts's WorkerContext): `triageProcessor: triageProcessorFor(context)`. Dependencies are built
+ * on the first job, so a worker starts even while the EDR is unreachable.
+ */
+export function triageProcessorFor(context: { config: HivewatchConfig; connection: Redis; cases?: CaseStore; audit?: AuditSink }): Processor<TriageJobData, TriageJobResult> {
+  let ready: Promise<Processor<TriageJobData, TriageJobResult>> | null = null;
+  return async (job) => {
+    ready ??= triageDepsFromConfig(context.config, context.connection).then((deps) =>
+      createTriageProcessor({ ...deps, ...(context.cases ? { cases: context.cases } : {}), ...(context.audit ? { audit: context.audit } : {}) }),
+    );
+    ready.catch(() => {
+      ready = null; // retried by the next job, not cached
+    });
+    return (await ready)(job);
+  };
+}
+
 /** Builds the processor's dependencies from the config: the connector through the registry, assets, rule, workflows. */
 export async function triageDepsFromConfig(config: HivewatchConfig, redis: Redis, env: NodeJS.ProcessEnv = process.env): Promise<TriageDeps> {
   if (config.connector === undefined) {
@@ -113,7 +131,10 @@ export async function triageDepsFromConfig(config: HivewatchConfig, redis: Redis
 
 let fromConfig: Promise<Processor<TriageJobData, TriageJobResult>> | null = null;
 
-/** The default processor `hivewatch worker` runs: builds its dependencies from the config on the first job. */
+/**
+ * The default processor `hivewatch worker` runs when it passes no context: builds its dependencies from the
+ * config that `loadConfig()` finds (HIVEWATCH_CONFIG and the environment) on the first job.
+ */
 export async function processTriage(job: Job<TriageJobData>): Promise<TriageJobResult> {
   fromConfig ??= (async () => {
     const config = loadConfig();
