@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { compileFilter } from '../detection/eql/compile.js';
 import { loadRule } from '../detection/rules/load.js';
@@ -18,17 +19,17 @@ const N = argIdx > 0 ? Number(process.argv[argIdx + 1]) : 1_000_000;
 
 // Deterministic PRNG (mulberry32) so every run benchmarks the same data.
 let seed = 0x5eed;
-function rand(): number {
+export function rand(): number {
   seed = (seed + 0x6d2b79f5) | 0;
   let t = seed;
   t = Math.imul(t ^ (t >>> 15), t | 1);
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
-const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+export const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 const hex = (n: number) => Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join('');
 
-const HOSTS = Array.from({ length: 200 }, (_, i) => ({
+export const HOSTS = Array.from({ length: 200 }, (_, i) => ({
   name: `ws-${String(i).padStart(4, '0')}.corp.example`,
   id: `${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`,
   os: i % 10 < 8 ? { type: 'windows', family: 'windows', platform: 'windows' } : { type: 'linux', family: 'debian', platform: 'ubuntu' },
@@ -61,7 +62,7 @@ const REG_ARGS: string[][] = [
   ['reg.exe', 'query', 'HKLM\\SYSTEM\\CurrentControlSet\\Services'],
 ];
 
-function processEvent(ts: number, host: (typeof HOSTS)[number]): Record<string, unknown> {
+export function processEvent(ts: number, host: (typeof HOSTS)[number]): Record<string, unknown> {
   const reg = host.os.type === 'windows' && rand() < 0.0018;
   const [name, exe, baseArgs] = reg
     ? (['reg.exe', 'C:\\Windows\\System32\\reg.exe', pick(REG_ARGS).slice(1)] as [string, string, string[]])
@@ -91,7 +92,7 @@ function processEvent(ts: number, host: (typeof HOSTS)[number]): Record<string, 
   };
 }
 
-function otherEvent(ts: number, host: (typeof HOSTS)[number]): Record<string, unknown> {
+export function otherEvent(ts: number, host: (typeof HOSTS)[number]): Record<string, unknown> {
   const category = pick(['network', 'file', 'registry', 'authentication']);
   const base = {
     '@timestamp': new Date(ts).toISOString(),
@@ -226,4 +227,5 @@ function main(): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-main();
+// Run only as a script, so the generator can be imported by other benches.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main();

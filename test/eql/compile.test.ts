@@ -3,7 +3,7 @@
 // constant folding, and `compileExpr` values for join keys.
 import { describe, expect, it } from 'vitest';
 import type { EventFilter, Expr } from '../../detection/eql/ast.js';
-import { compileCondition, compileExpr, compileFilter, type CompileOptions } from '../../detection/eql/compile.js';
+import { compileCondition, compileExpr, compileFilter, compileFilterClosures, type CompileOptions } from '../../detection/eql/compile.js';
 import { fieldValues } from '../../detection/eql/field-access.js';
 import { parseExpression, parseQuery } from '../../detection/eql/parser.js';
 
@@ -185,5 +185,29 @@ describe('three-valued condition values', () => {
     expect(cond('a == b', { a: 'x', b: ['y', 'x'] })).toBe(true);
     expect(cond('a < b', { a: 1, b: 2 })).toBe(true);
     expect(cond('a == b', { a: 'x' })).toBe(null);
+  });
+});
+
+describe('adaptive operand order', () => {
+  it('after the sample, the reordered filter still gives exactly the closure results', () => {
+    const f = filterOf('process where host.os.type == "windows" and event.type == "start" and process.name : "reg.exe" and ?process.pe.original_file_name != "x" and not process.args : "q*"');
+    const adaptive = compileFilter(f);
+    const reference = compileFilterClosures(f);
+    const docs = Array.from({ length: 12_000 }, (_, i) => ({
+      event: { category: i % 4 === 0 ? ['file'] : ['process'], type: [i % 3 === 0 ? 'end' : 'start'] },
+      host: { os: { type: i % 5 === 0 ? 'linux' : 'windows' } },
+      process: {
+        name: i % 97 === 0 ? 'REG.exe' : 'svchost.exe',
+        args: i % 2 === 0 ? ['reg', 'query'] : ['reg', 'save'],
+        ...(i % 7 === 0 ? { pe: { original_file_name: i % 14 === 0 ? 'x' : 'reg.exe' } } : {}),
+      },
+    }));
+    let matched = 0;
+    for (const d of docs) {
+      const got = adaptive(d);
+      expect(got).toBe(reference(d));
+      if (got) matched++;
+    }
+    expect(matched).toBeGreaterThan(0);
   });
 });
