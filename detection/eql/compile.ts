@@ -16,6 +16,9 @@
 //
 // Internally every boolean-producing node carries three closures: its three-valued value, "is it TRUE" and
 // "is it FALSE". `and`/`or`/`not` combine the last two directly, so a filter never materialises nulls.
+// compileFilter goes one step further: filter-codegen.ts turns the common leaves into generated code the
+// engine can inline, and an `and` chain of operands that cannot throw is reordered after a sample of events
+// so the most selective test runs first (results never depend on the order: Kleene `and` commutes).
 import type { Arith, Call, Compare, EventFilter, Expr, In, Literal, Match } from './ast.js';
 import { EqlEvalError } from './eval-error.js';
 import { fieldReader, type FieldReader } from './field-access.js';
@@ -645,10 +648,21 @@ export function compileCondition(expr: Expr, options: CompileOptions = {}): (doc
 /** Compiles `category where condition` to a predicate that is true only when the event matches. */
 export function compileFilter(filter: EventFilter, options: CompileOptions = {}): Predicate {
   const c = new Compiler(options);
-  const readCategory = filter.category === null ? () => null : c.reader(options.eventCategoryField ?? 'event.category');
+  const categoryField = options.eventCategoryField ?? 'event.category';
+  const readCategory = filter.category === null ? () => null : c.reader(categoryField);
   const operands = flattenLogical(filter.condition, 'and');
-  if (operands.length < 2 || !operands.every(cannotThrow)) return generateFilter(filter.condition, filter.category, readCategory, c);
-  return adaptiveFilter(filter, operands, readCategory, c);
+  if (!operands.every(cannotThrow)) return generateFilter(filter.condition, filter.category, readCategory, c);
+  // The category test is `categoryField == "category"` (any value equal): one more operand to order.
+  if (filter.category !== null) {
+    operands.unshift({
+      type: 'compare',
+      op: '==',
+      left: { type: 'field', name: categoryField, optional: true },
+      right: { type: 'literal', kind: 'string', value: filter.category },
+    });
+  }
+  if (operands.length < 2) return generateFilter(filter.condition, filter.category, readCategory, c);
+  return adaptiveFilter(operands, c);
 }
 
 /** Operands without arithmetic or calls: evaluating them in any order can neither fail nor change a result. */
@@ -681,16 +695,11 @@ const SAMPLE_EVENTS = 4096;
  * most events first: on real data the selective test (`process.name : "reg.exe"`) then runs before the broad
  * ones (`host.os.type == "windows"`), and most events are decided after one or two field reads.
  */
-function adaptiveFilter(filter: EventFilter, operands: Expr[], readCategory: FieldReader, c: Compiler): Predicate {
+function adaptiveFilter(operands: Expr[], c: Compiler): Predicate {
   const tests = operands.map((o) => c.truth(o).isTrue);
   const rejected = new Array<number>(operands.length).fill(0);
-  const category = filter.category;
   let sampled = 0;
   let current: Predicate = (doc) => {
-    if (category !== null) {
-      const v = readCategory(doc);
-      if (v !== category && !(Array.isArray(v) && v.includes(category))) return false;
-    }
     let all = true;
     for (let k = 0; k < tests.length; k++) {
       if (!tests[k]!(doc)) {
@@ -703,12 +712,15 @@ function adaptiveFilter(filter: EventFilter, operands: Expr[], readCategory: Fie
       // guess at cost: a test on one string field is cheaper than one that scans an args array).
       const bucket = (k: number) => Math.round((rejected[k]! / SAMPLE_EVENTS) * 50);
       const order = operands.map((_, k) => k).sort((a, b) => bucket(b) - bucket(a) || a - b);
-      const reordered = order.map((k) => operands[k]!).reduce((left, right): Expr => ({ type: 'and', left, right }));
-      current = generateFilter(reordered, category, readCategory, c);
+      current = generateFilter(andChain(order.map((k) => operands[k]!)), null, () => null, c);
     }
     return all;
   };
   return (doc) => current(doc);
+}
+
+function andChain(items: Expr[]): Expr {
+  return items.reduce((left, right): Expr => ({ type: 'and', left, right }));
 }
 
 /** The same filter through the closure tree only (no generated code): the reference the tests compare with. */
