@@ -62,9 +62,10 @@ export function grandparentRef(hostId: string, lineage: LineageFacts): ProcessRe
 /** Who really started the export: the grandparent behind a generic wrapper, else the parent. */
 export function actorOf(lineage: LineageFacts) {
   const behindWrapper = lineage.genericWrapper && lineage.grandparent !== null;
+  // A wrapper is not itself an interactive shell: with its own parent unknown, so is the actor.
   return {
     process: behindWrapper ? lineage.grandparent! : lineage.parent,
-    kind: lineage.genericWrapper && lineage.grandparentKind ? lineage.grandparentKind : lineage.parentKind,
+    kind: lineage.genericWrapper ? (lineage.grandparentKind ?? 'unknown') : lineage.parentKind,
   };
 }
 
@@ -96,7 +97,7 @@ export function assessLineage(inv: Investigation, r: ResolvedLineage, sourceEvid
     const gp = lineage.grandparent;
     inv.signal(gpFactor, r.ancestryEvidence, `${gpKind!.replace(/_/g, ' ')} above the parent: ${gp.commandLine ?? gp.executable ?? gp.name ?? '?'}`, true, explained.parent);
   }
-  if (kind === 'unknown') inv.open('the parent process is unknown');
+  if (kind === 'unknown' && !lineage.genericWrapper) inv.open('the parent process is unknown');
   if (lineage.session === 'remote_style') inv.signal('session.remote_style', sourceEvidence, `remote-style session (logon type ${lineage.logonType})`, true);
   if (lineage.session === 'unknown') inv.open('logon type unknown: the source does not carry process.Ext.session_info.logon_type', 'logon type unknown');
   if (lineage.serviceAccount) inv.signal('user.service_account', sourceEvidence, `service account ran the export (${lineage.userName ?? lineage.userId})`, true, explained.user);
