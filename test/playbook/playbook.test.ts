@@ -33,7 +33,7 @@ describe('runHiveDumpPlaybook', () => {
     expect(report.plan.map((s) => s.action)).toEqual(['preserve_evidence', 'limit_outbound', 'remove_artifacts']);
   });
 
-  it('asks the guide's questions concurrently (Promise.all per round)', async () => {
+  it('asks the guide questions concurrently (Promise.all per round)', async () => {
     const connector = new ReplayConnector(buildDataset([reg]), { stateDir });
     const started: string[] = [];
     let inFlight = 0;
