@@ -320,6 +320,19 @@ describe('§12 differences: the Elasticsearch column', () => {
     expect(filter('process where true', { event_type: 'process' })).toBe(false);
     expect(filter('any where true', {})).toBe(true);
   });
+  // Rows the query checker owns: Elasticsearch rejects these queries, so the engine does too.
+  it('9 field-to-field comparison is an error', () => expect(() => parseQuery('process where process.parent.name == process.name')).toThrow(/fields/));
+  it("12 only \"...\" and \"\"\"...\"\"\" strings: '...' and ?\"...\" are rejected", () => {
+    expect(() => parseQuery("process where f == 'x'")).toThrow();
+    expect(() => parseQuery('process where f == ?"x"')).toThrow();
+  });
+  it('13 = is not equality', () => expect(() => parseQuery('process where f = "x"')).toThrow(/==/));
+  it('14 ~ only on the case-aware string functions', () => {
+    expect(() => parseQuery('process where length~(f) > 1')).toThrow();
+    expect(() => parseQuery('process where startsWith~(f, "x")')).not.toThrow();
+  });
+  it('29 endgame-only functions do not exist', () => expect(() => parseQuery('process where arrayContains(f, "x")')).toThrow(/Unknown function/));
+  it('35 !: is not an operator', () => expect(() => parseQuery('process where f !: "x"')).toThrow());
   it('34 @timestamp is a bare field name', () => expect(cond('@timestamp != null', { '@timestamp': '2024-01-01T00:00:00Z' })).toBe(true));
 });
 
