@@ -128,16 +128,31 @@ export function fieldReader(path: string, nullValue?: unknown): FieldReader {
  */
 function generatedReader(parts: readonly string[], fallback: FieldReader): FieldReader {
   const key = (k: number) => JSON.stringify(parts[k]);
+  const n = parts.length;
+  // When the nested walk misses at depth k, the field can still exist only behind a dotted key at one of the
+  // objects walked so far (the first step off the nested path). Those keys are literals here, so checking
+  // them costs a map check each; only a hit pays for the full search.
+  const dotted = (k: number): string => {
+    const tests: string[] = [];
+    for (let j = 0; j <= k; j++) {
+      for (let m = j + 1; m < n; m++) tests.push(`x${j}[${JSON.stringify(parts.slice(j, m + 1).join('.'))}] !== undefined`);
+    }
+    return tests.length === 0 ? 'false' : tests.join(' || ');
+  };
   const body: string[] = ['if (doc === null || typeof doc !== "object" || Array.isArray(doc)) return null;'];
-  if (parts.length === 1) {
+  if (n === 1) {
     body.push(`const v = finish(doc[${key(0)}]);`, 'return v === undefined ? null : v;');
   } else {
     body.push('const x0 = doc;');
-    for (let k = 0; k < parts.length - 1; k++) {
-      body.push(`const x${k + 1} = x${k}[${key(k)}];`);
-      body.push(`if (x${k + 1} === null || typeof x${k + 1} !== "object" || Array.isArray(x${k + 1})) return fallback(doc);`);
+    for (let k = 0; k < n - 1; k++) {
+      const x = `x${k + 1}`;
+      body.push(`const ${x} = x${k}[${key(k)}];`);
+      body.push(`if (${x} === undefined || ${x} === null) return ${dotted(k)} ? fallback(doc) : null;`);
+      body.push(`if (typeof ${x} !== "object" || Array.isArray(${x})) return fallback(doc);`);
     }
-    body.push(`const v = finish(x${parts.length - 1}[${key(parts.length - 1)}]);`, 'return v !== undefined ? v : fallback(doc);');
+    body.push(`const raw = x${n - 1}[${key(n - 1)}];`, 'const v = finish(raw);', 'if (v !== undefined) return v;');
+    body.push(`if (raw !== undefined && raw !== null) return fallback(doc);`);
+    body.push(`return ${dotted(n - 1)} ? fallback(doc) : null;`);
   }
   const factory = new Function('finish', 'fallback', `return function readField(doc) {\n  ${body.join('\n  ')}\n};`) as (
     f: typeof finish,

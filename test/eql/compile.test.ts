@@ -60,6 +60,17 @@ describe('document shapes', () => {
     expect(compileExpr(F('constructor'))({})).toBe(null);
     expect(compileExpr(F('a.toString'))({ a: {} })).toBe(null);
   });
+  it('finds a value behind a dotted key anywhere off the nested path', () => {
+    const read = compileExpr(F('a.b.c.d'));
+    expect(read({ a: { b: {} }, 'a.b': { c: { d: 1 } } })).toBe(1);
+    expect(read({ a: { b: { c: null } }, 'a.b.c.d': 2 })).toBe(2);
+    expect(read({ a: { b: { c: { d: null } } }, a_: 1, 'a.b.c.d': 3 })).toBe(3);
+    expect(read({ a: { 'b.c': { d: 4 } } })).toBe(4);
+    expect(read({ a: { b: { 'c.d': 5 } } })).toBe(5);
+    expect(read({ a: { b: { c: {} } } })).toBe(null);
+    // Decision: when a document carries the same field both nested and flattened, the nested copy wins.
+    expect(read({ a: { b: { c: { d: [6, 7] } } }, 'a.b': { c: { d: 8 } } })).toEqual([6, 7]);
+  });
   it('reads a field whose flattened key sits beside a nested sibling', () => {
     expect(cond('process.pe.original_file_name == "reg.exe"', { process: { name: 'x', 'pe.original_file_name': 'reg.exe' } })).toBe(true);
   });
