@@ -11,6 +11,7 @@ import { createQueues, type Queues } from '../queues.js';
 import { waitReady } from '../redis.js';
 import { adminRoutes } from './admin.js';
 import { createAuthenticator, type Authenticator } from './auth.js';
+import { caseReaderAuth } from './case-reader-auth.js';
 import { HttpError, installErrorHandler } from './errors.js';
 import { buildOpenApi, type OpenApiFragment } from './openapi.js';
 import { createRateLimiter } from './rate-limit.js';
@@ -126,7 +127,7 @@ export async function buildServer(deps: ServerDeps): Promise<HivewatchServer> {
     bodyLimit: config.http.bodyLimit,
     rateLimit,
   });
-  await app.register(casesRoutes, { cases, queues: queues.byName });
+  await app.register(casesRoutes, { cases, queues: queues.byName, authenticate: caseReaderAuth(config, auth) });
   await app.register(healthRoutes, { config, redis, metrics });
 
   const openapi = buildOpenApi((deps.plugins ?? []).flatMap((plugin) => (plugin.openapi ? [plugin.openapi] : [])));

@@ -1,6 +1,8 @@
 // GET /v1/cases/:id and GET /v1/cases?host.id=&user.id=&status=: cases with their job history and report.
+// Readable by SIEM senders (webhook credentials) and by responders of any role.
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
+import type { PreHandler } from '../case-reader-auth.js';
 import { caseJobHistory } from '../../cases/history.js';
 import type { CaseRecord, CaseStore } from '../../cases/store.js';
 import { HttpError } from '../errors.js';
@@ -9,9 +11,12 @@ import { caseListQuerySchema } from '../schemas.js';
 export interface CasesRouteOptions {
   cases: CaseStore;
   queues: Record<string, Queue>;
+  /** Webhook credentials or a responder identity (case-reader-auth.ts); defaults to webhook credentials only. */
+  authenticate?: PreHandler;
 }
 
-export async function casesRoutes(app: FastifyInstance, { cases, queues }: CasesRouteOptions): Promise<void> {
+export async function casesRoutes(app: FastifyInstance, { cases, queues, authenticate }: CasesRouteOptions): Promise<void> {
+  const preHandler = [authenticate ?? app.authenticate];
   const detail = async (record: CaseRecord, history: boolean) => {
     const [alertIds, jobs, report] = await Promise.all([
       cases.alertIds(record.id),
@@ -21,7 +26,7 @@ export async function casesRoutes(app: FastifyInstance, { cases, queues }: Cases
     return { case: record, alertIds, jobs, report };
   };
 
-  app.get<{ Params: { id: string } }>('/v1/cases/:id', { preHandler: [app.authenticate] }, async (request) => {
+  app.get<{ Params: { id: string } }>('/v1/cases/:id', { preHandler }, async (request) => {
     const id = request.params.id;
     if (!/^[\w.-]{1,128}$/.test(id)) throw new HttpError(400, 'HW_ERR_CASE_ID', 'id: a case id is letters, digits, "_", "." or "-" (e.g. case-m1x2...)');
     const record = await cases.get(id);
@@ -29,7 +34,7 @@ export async function casesRoutes(app: FastifyInstance, { cases, queues }: Cases
     return detail(record, true);
   });
 
-  app.get('/v1/cases', { preHandler: [app.authenticate] }, async (request) => {
+  app.get('/v1/cases', { preHandler }, async (request) => {
     const parsed = caseListQuerySchema.safeParse(request.query);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
