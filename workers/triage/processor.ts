@@ -65,12 +65,21 @@ export function auditEntriesOf(caseId: string, report: TriageReport) {
   ];
 }
 
+/** Whether a stored report already answers this job: a plain retry, or a retry of the same evidence request. */
+function answers(stored: TriageReport | null, data: TriageJobData): boolean {
+  if (!stored || stored.alertId !== data.alert.id) return false;
+  if (!data.evidenceRequest) return true;
+  const served = (stored.evidenceRequest as TriageJobData['evidenceRequest'] | undefined)?.evidenceVersion;
+  // A newer request already ran too: an older one retried late must not overwrite it.
+  return served !== undefined && served >= data.evidenceRequest.evidenceVersion;
+}
+
 export function createTriageProcessor(deps: TriageDeps): Processor<TriageJobData, TriageJobResult> {
   const propose = deps.propose ?? ((caseId: string, report: TriageReport) => proposePlan(caseId, report));
   return async function processTriage(job: Job<TriageJobData>): Promise<TriageJobResult> {
-    const { caseId, alert } = job.data;
+    const { caseId, alert, evidenceRequest } = job.data;
     const stored = await deps.cases.getReport(caseId);
-    if (stored && stored.alertId === alert.id) {
+    if (stored && answers(stored, job.data)) {
       await job.log?.(`report already stored (${stored.disposition}); re-proposing its plan only`);
       await propose(caseId, stored);
       return { caseId, disposition: stored.disposition, score: stored.score, reused: true };
@@ -84,9 +93,23 @@ export function createTriageProcessor(deps: TriageDeps): Processor<TriageJobData
     });
     report.caseId = caseId;
     for (const step of report.plan) if (step.action === 'preserve_evidence' && step.target === report.alertId) step.target = caseId;
+    if (evidenceRequest) {
+      // A responder asked for more evidence: the fresh investigation carries the version the response stage
+      // bumped to, so approvals given on the older evidence stay void and new ones bind to this report.
+      report.evidenceContentVersion = report.evidenceVersion;
+      report.evidenceVersion = evidenceRequest.evidenceVersion;
+      report.evidenceRequest = evidenceRequest;
+      if (stored) report.previousEvidenceVersion = stored.evidenceVersion;
+      await deps.audit?.append({
+        type: 'triage.evidence_rerun',
+        caseId,
+        actor: ACTOR,
+        data: { alertId: report.alertId, stepId: evidenceRequest.stepId, question: evidenceRequest.question, evidenceVersion: evidenceRequest.evidenceVersion, previousEvidenceVersion: stored?.evidenceVersion ?? null },
+      });
+    }
     for (const entry of auditEntriesOf(caseId, report)) await deps.audit?.append(entry);
     await deps.cases.saveReport(caseId, report);
-    await job.log?.(`triaged: ${report.disposition} (score ${report.score}), ${report.plan.length} step(s) proposed`);
+    await job.log?.(`triaged${evidenceRequest ? ` again for more evidence (v${evidenceRequest.evidenceVersion})` : ''}: ${report.disposition} (score ${report.score}), ${report.plan.length} step(s) proposed`);
     await propose(caseId, report);
     return { caseId, disposition: report.disposition, score: report.score, reused: false };
   };
