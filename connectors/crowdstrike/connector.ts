@@ -47,6 +47,8 @@ export interface CrowdStrikeConnectorOptions {
   queryDeadlineMs?: number;
   /** Events per NG-SIEM query (`| head(N)`); a full page is reported as partial. */
   queryLimit?: number;
+  /** Events in the one-job ancestry scan (every process start on the sensor over the day before the window). */
+  ancestryScanLimit?: number;
   pidWindowMs?: number;
   onlineWithinMs?: number;
   alertPageSize?: number;
@@ -80,7 +82,7 @@ export class CrowdStrikeConnector implements Connector {
   private readonly graph: ThreatGraph;
   /** Set once NG-SIEM answered 403/404: the tenant has no event search, so `auto` goes to Threat Graph. */
   private ngsiemUnavailable = false;
-  private readonly o: Required<Pick<CrowdStrikeConnectorOptions, 'ngsiemRepository' | 'processSource' | 'queryPollMs' | 'queryDeadlineMs' | 'queryLimit' | 'pidWindowMs' | 'onlineWithinMs' | 'alertPageSize'>>;
+  private readonly o: Required<Pick<CrowdStrikeConnectorOptions, 'ngsiemRepository' | 'processSource' | 'queryPollMs' | 'queryDeadlineMs' | 'queryLimit' | 'ancestryScanLimit' | 'pidWindowMs' | 'onlineWithinMs' | 'alertPageSize'>>;
 
   constructor(opts: CrowdStrikeConnectorOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -114,6 +116,7 @@ export class CrowdStrikeConnector implements Connector {
       queryPollMs: opts.queryPollMs ?? 500,
       queryDeadlineMs: opts.queryDeadlineMs ?? 60_000,
       queryLimit: opts.queryLimit ?? 1000,
+      ancestryScanLimit: opts.ancestryScanLimit ?? opts.queryLimit ?? 5000,
       pidWindowMs: opts.pidWindowMs ?? 5 * 60_000,
       onlineWithinMs: opts.onlineWithinMs ?? 15 * 60_000,
       alertPageSize: opts.alertPageSize ?? 500,
@@ -156,22 +159,40 @@ export class CrowdStrikeConnector implements Connector {
     return this.viaGraph(() => this.searchAncestry(proc, levels, window), () => this.graph.ancestry(proc, levels, window));
   }
 
+  /**
+   * One job fetches every process start on the sensor from a day before the window to its end (ProcessRollup2
+   * has no ancestry list, and parents start before the window); the chain is walked locally, so the ancestry
+   * costs one job however deep it is. Only when that scan was cut at its limit and a link is missing does the
+   * walk fall back to one targeted job per level.
+   */
   private async searchAncestry(proc: ProcessRef, levels: number, window: TimeWindow): Promise<QueryResult> {
+    const back: TimeWindow = { from: iso(Date.parse(window.from) - 86_400_000), to: window.to };
+    const scan = this.events('getAncestry', 'process', proc.hostId, [], back, false, this.o.ancestryScanLimit);
+    scan.catch(() => undefined);
     const self = await this.searchProcessEvent(proc, window);
     let current = self.events[0];
     if (!current) return { ...self, events: [], note: join(self.note, 'the process start event was not found, so its ancestry is unknown') };
-    // parents start before the window; look back a day (ProcessRollup2 has no ancestry list)
-    const back: TimeWindow = { from: iso(Date.parse(window.from) - 86_400_000), to: window.to };
+    const candidates = await scan;
+    if (candidates.coverage === 'none') return { events: [], coverage: 'none', query: [self.query, candidates.query].join('\n'), window, note: candidates.note };
+    const byId = new Map<string, EcsEvent>();
+    for (const e of candidates.events) {
+      const id = getString(e, 'process.entity_id');
+      if (id && !byId.has(id)) byId.set(id, e);
+    }
+    const scanComplete = candidates.coverage === 'full';
     const events: EcsEvent[] = [];
-    const queries = [self.query];
+    const queries = [self.query, candidates.query];
     let note: string | undefined;
     for (let level = 0; level < levels; level++) {
       const parentId = getString(current, 'process.parent.entity_id');
       if (!parentId) break;
-      const res = await this.events('getAncestry', 'process', proc.hostId, [eq('TargetProcessId', parentId)], back, false);
-      queries.push(res.query);
-      if (res.coverage === 'none') return { events, coverage: 'none', query: queries.join('\n'), window, note: res.note };
-      const parent = res.events[0];
+      let parent = byId.get(parentId);
+      if (!parent && !scanComplete) {
+        const res = await this.events('getAncestry', 'process', proc.hostId, [eq('TargetProcessId', parentId)], back, false);
+        queries.push(res.query);
+        if (res.coverage === 'none') return { events, coverage: 'none', query: queries.join('\n'), window, note: res.note };
+        parent = res.events[0];
+      }
       if (!parent) {
         note = `the chain ends at level ${level + 1}: parent ${parentId} has no ProcessRollup2 in the last day before the window`;
         break;
@@ -407,7 +428,10 @@ export class CrowdStrikeConnector implements Connector {
       parentId = found.events[0] ? getString(found.events[0], 'process.entity_id') : undefined;
       if (!parentId) return { ...found, events: [], note: join(found.note, 'the parent process was not found by pid, so its children are unknown') };
     }
-    return this.events(operation, 'process', parent.hostId, [eq('ParentProcessId', parentId)], window);
+    // the coverage probe runs alongside, so "no children" costs no extra round trip (siblings and children share it)
+    const probe = this.hostSends(operation, 'process', parent.hostId, window);
+    probe.catch(() => undefined);
+    return this.events(operation, 'process', parent.hostId, [eq('ParentProcessId', parentId)], window, probe);
   }
 
   /** NG-SIEM first; Threat Graph when configured, or in `auto` once NG-SIEM proved unavailable. */
@@ -429,23 +453,38 @@ export class CrowdStrikeConnector implements Connector {
       selfId = found.events[0] ? getString(found.events[0], 'process.entity_id') : undefined;
       if (!selfId) return { ...found, events: [], note: join(found.note, `the process was not found by pid, so its ${category} events are unknown`) };
     }
-    // the coverage probe runs alongside the children lookup, so an empty answer costs no extra round trip
+    // Three jobs at once, none waiting for another: the children, every event of the category on the sensor
+    // in the window (kept when its actor is in the tree), and the coverage probe. Only a scan cut at its
+    // limit costs a second, targeted job (ContextProcessId in the tree) after the children are known.
     const probe = this.hostSends(operation, category, proc.hostId, window);
     probe.catch(() => undefined);
+    const scan = this.events(operation, category, proc.hostId, [], window, false);
+    scan.catch(() => undefined);
     const children = await this.events(operation, 'process', proc.hostId, [eq('ParentProcessId', selfId)], window, false);
-    const ids = [selfId, ...children.events.map((e) => getString(e, 'process.entity_id')).filter((x): x is string => !!x)];
-    return this.events(operation, category, proc.hostId, [inList('ContextProcessId', [...new Set(ids)])], window, probe);
+    const ids = [...new Set([selfId, ...children.events.map((e) => getString(e, 'process.entity_id')).filter((x): x is string => !!x)])];
+    const all = await scan;
+    if (all.coverage === 'full') {
+      const tree = new Set(ids);
+      const events = all.events.filter((e) => tree.has(getString(e, 'process.entity_id') ?? ''));
+      const query = cql(category, proc.hostId, [inList('ContextProcessId', ids)], this.o.queryLimit);
+      // the scan saw events of the category on this sensor, so an empty answer is "none found", not "not collected"
+      if (events.length === 0 && all.events.length === 0 && !(await probe)) {
+        return { events, coverage: 'none', query, window, note: `sensor ${proc.hostId} sent no ${category} events within 1 h of the window; this telemetry is not collected for the host` };
+      }
+      return { events, coverage: 'full', query, window };
+    }
+    return this.events(operation, category, proc.hostId, [inList('ContextProcessId', ids)], window, probe);
   }
 
   /** One NG-SIEM query; coverage `none` when event search is unavailable or the host sends no such events. */
-  private async events(operation: string, category: CsCategory, aid: string, clauses: string[], window: TimeWindow, probe: boolean | Promise<boolean> = true): Promise<QueryResult> {
-    const query = cql(category, aid, clauses, this.o.queryLimit);
+  private async events(operation: string, category: CsCategory, aid: string, clauses: string[], window: TimeWindow, probe: boolean | Promise<boolean> = true, limit = this.o.queryLimit): Promise<QueryResult> {
+    const query = cql(category, aid, clauses, limit);
     const run = await this.runJob(operation, query, window);
     if (run === 'unavailable') {
       return { events: [], coverage: 'none', query, window, note: 'NG-SIEM event search is unavailable to this API client (not licensed, scope missing or repository absent); grant "NGSIEM: Read" or use Threat Graph' };
     }
     const events = run.map(eventToEcs);
-    if (events.length >= this.o.queryLimit) return { events, coverage: 'partial', query, window, note: `stopped at ${this.o.queryLimit} events; narrow the window` };
+    if (events.length >= limit) return { events, coverage: 'partial', query, window, note: `stopped at ${limit} events; narrow the window` };
     if (events.length === 0 && probe !== false) {
       if (!(await (probe === true ? this.hostSends(operation, category, aid, window) : probe))) {
         return { events, coverage: 'none', query, window, note: `sensor ${aid} sent no ${category} events within 1 h of the window; this telemetry is not collected for the host` };
