@@ -2,6 +2,7 @@
 // Queue depth is read from Redis at scrape time; latencies are observed where they happen.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Queue } from 'bullmq';
+import { connectorMetrics, type CallObserver } from '../connectors/http/metrics.js';
 
 export interface Metrics {
   registry: Registry;
@@ -14,6 +15,8 @@ export interface Metrics {
   /** Seconds a worker spent processing a job. */
   jobDuration: Histogram<'queue' | 'outcome'>;
   httpLatency: Histogram<'method' | 'route' | 'status'>;
+  /** Vendor API calls of the connectors built in this process (requests, latency, retries, breaker state). */
+  connectors: CallObserver;
   /** Lets /metrics read depths from these queues. */
   watchQueues(queues: Queue[]): void;
 }
@@ -67,6 +70,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    connectors: connectorMetrics(registry),
     watchQueues(queues) {
       watched = queues;
     },

@@ -84,13 +84,14 @@ function record(metrics: Metrics, queue: string, job: Job, outcome: string): voi
 }
 
 /**
- * The playbook processor built from this process's config (so `--config` applies), on the first job; a failure
+ * The playbook processor built from this process's config (so `--config` applies), on the first job, with the
+ * process's metrics observer on its connector (vendor calls appear on /metrics); a failure
  * (bad connector config, EDR unreachable at start) is retried by the next job instead of being cached.
  */
-function triageFromConfig(config: HivewatchConfig, connection: Redis): Processor<TriageJobData> {
+function triageFromConfig(config: HivewatchConfig, connection: Redis, metrics: Metrics | undefined, logger: Logger | undefined): Processor<TriageJobData> {
   let built: Promise<Processor<TriageJobData>> | null = null;
   return async (job, token, signal) => {
-    const pending = (built ??= triageDepsFromConfig(config, connection).then((deps) => createTriageProcessor(deps) as Processor<TriageJobData>));
+    const pending = (built ??= triageDepsFromConfig(config, connection, process.env, { ...(metrics ? { metrics: metrics.connectors } : {}), ...(logger ? { logger } : {}) }).then((deps) => createTriageProcessor(deps) as Processor<TriageJobData>));
     pending.catch(() => {
       if (built === pending) built = null;
     });
@@ -120,7 +121,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     workers.push(worker);
   }
   if (only.has('triage')) {
-    const worker = new Worker<TriageJobData>(QUEUE_NAMES.triage, options.triageProcessor ?? triageFromConfig(config, connection), { ...common, concurrency: config.queues.triageConcurrency });
+    const worker = new Worker<TriageJobData>(QUEUE_NAMES.triage, options.triageProcessor ?? triageFromConfig(config, connection, metrics, logger), { ...common, concurrency: config.queues.triageConcurrency });
     observe(worker, QUEUE_NAMES.triage, metrics, logger);
     workers.push(worker);
   }

@@ -84,6 +84,7 @@ export class HttpClient {
       opts.breaker instanceof CircuitBreaker
         ? opts.breaker
         : breakerFor(`${opts.vendor}|${opts.baseURL}`, { clock: this.clock, ...(opts.breaker ?? {}) });
+    opts.observer?.watchBreaker?.(opts.vendor, this.breaker);
     this.agents = {
       http: new http.Agent({ keepAlive: true, maxSockets: 64 }),
       https: new https.Agent({ keepAlive: true, maxSockets: 64 }),

@@ -141,6 +141,20 @@ describe('metrics', () => {
     expect(text).toContain('hivewatch_vendor_retries_total{vendor="testvendor",reason="429"} 1');
     expect(text).toContain('hivewatch_vendor_retry_wait_seconds_total{vendor="testvendor"} 2');
   });
+
+  it('reports the breaker state per vendor: closed, then open after repeated 5xx', async () => {
+    const registry = new Registry();
+    const observer = connectorMetrics(registry);
+    const http = client({ maxRetries: 0, observer, breaker: new CircuitBreaker({ clock, failureThreshold: 2, cooldownMs: 60_000 }) });
+    await http.request({ operation: 'probe', method: 'GET', url: '/ok' });
+    expect(await registry.metrics()).toContain('hivewatch_vendor_breaker_state{vendor="testvendor"} 0');
+    server.fault('GET', '/ok', { status: 503, times: Infinity });
+    for (let i = 0; i < 2; i++) await expect(http.request({ operation: 'probe', method: 'GET', url: '/ok' })).rejects.toMatchObject({ status: 503 });
+    const text = await registry.metrics();
+    expect(text).toContain('hivewatch_vendor_breaker_state{vendor="testvendor"} 2');
+    await expect(http.request({ operation: 'probe', method: 'GET', url: '/ok' })).rejects.toMatchObject({ code: 'HW_ERR_CONNECTOR_CIRCUIT_OPEN' });
+    expect(await registry.metrics()).toContain('hivewatch_vendor_requests_total{vendor="testvendor",outcome="circuit_open"} 1');
+  });
 });
 
 describe('timeouts and dropped connections', () => {

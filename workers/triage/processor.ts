@@ -10,8 +10,10 @@
 import { join } from 'node:path';
 import type { Job, Processor } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { FileAssetInventory } from '../../connectors/assets/index.js';
 import { parseConnectorConfig } from '../../connectors/config.js';
+import type { CallObserver } from '../../connectors/http/metrics.js';
 import { createConnector } from '../../connectors/registry.js';
 import type { AssetInventory, Connector } from '../../connectors/types.js';
 import { runHiveDumpPlaybook, type PlaybookOptions, type QueryRecord } from '../../playbooks/hive-dump/playbook.js';
@@ -23,6 +25,7 @@ import { RedisAuditLog } from '../audit/redis-log.js';
 import type { AuditSink } from '../audit/types.js';
 import { CaseStore } from '../cases/store.js';
 import { loadConfig, type HivewatchConfig } from '../config.js';
+import type { Metrics } from '../metrics.js';
 import { createRedis, waitReady } from '../redis.js';
 import { proposePlan } from '../response/propose.js';
 import type { TriageJobData } from './job.js';
@@ -120,10 +123,10 @@ export function createTriageProcessor(deps: TriageDeps): Processor<TriageJobData
  * (workers/worker.ts's WorkerContext): `triageProcessor: triageProcessorFor(context)`. Dependencies are built
  * on the first job, so a worker starts even while the EDR is unreachable.
  */
-export function triageProcessorFor(context: { config: HivewatchConfig; connection: Redis; cases?: CaseStore; audit?: AuditSink }): Processor<TriageJobData, TriageJobResult> {
+export function triageProcessorFor(context: { config: HivewatchConfig; connection: Redis; cases?: CaseStore; audit?: AuditSink; metrics?: Metrics; logger?: Logger }): Processor<TriageJobData, TriageJobResult> {
   let ready: Promise<Processor<TriageJobData, TriageJobResult>> | null = null;
   return async (job) => {
-    ready ??= triageDepsFromConfig(context.config, context.connection).then((deps) =>
+    ready ??= triageDepsFromConfig(context.config, context.connection, process.env, { ...(context.metrics ? { metrics: context.metrics.connectors } : {}), ...(context.logger ? { logger: context.logger } : {}) }).then((deps) =>
       createTriageProcessor({ ...deps, ...(context.cases ? { cases: context.cases } : {}), ...(context.audit ? { audit: context.audit } : {}) }),
     );
     ready.catch(() => {
@@ -133,13 +136,20 @@ export function triageProcessorFor(context: { config: HivewatchConfig; connectio
   };
 }
 
+/** What the worker process adds to the config when it builds the triage dependencies. */
+export interface TriageBuildOptions {
+  /** Vendor-call metrics of the connector (workers/metrics.ts `metrics.connectors`), shown on /metrics. */
+  metrics?: CallObserver;
+  logger?: Logger;
+}
+
 /** Builds the processor's dependencies from the config: the connector through the registry, assets, rule, workflows. */
-export async function triageDepsFromConfig(config: HivewatchConfig, redis: Redis, env: NodeJS.ProcessEnv = process.env): Promise<TriageDeps> {
+export async function triageDepsFromConfig(config: HivewatchConfig, redis: Redis, env: NodeJS.ProcessEnv = process.env, extra: TriageBuildOptions = {}): Promise<TriageDeps> {
   if (config.connector === undefined) {
     throw Object.assign(new Error('HW_ERR_CONNECTOR_UNSET: no connector configured; set connector.kind (replay, elastic, crowdstrike, defender, sentinelone) in the config file'), { code: 'HW_ERR_CONNECTOR_UNSET' });
   }
   const connectorConfig = parseConnectorConfig(config.connector);
-  const connector = await createConnector(connectorConfig, { redis, redisPrefix: config.redis.prefix });
+  const connector = await createConnector(connectorConfig, { redis, redisPrefix: config.redis.prefix, ...(extra.metrics ? { metrics: extra.metrics } : {}), ...(extra.logger ? { logger: extra.logger } : {}) });
   const datasetDir = connectorConfig.kind === 'replay' ? connectorConfig.datasetDir : undefined;
   const assetsFile = env.HIVEWATCH_ASSETS_FILE;
   const own = (connector as Connector & { assets?: AssetInventory }).assets;
