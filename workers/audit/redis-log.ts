@@ -45,6 +45,13 @@ interface Head {
   hash: string;
 }
 
+/** The head value stored after `record`: `<seq> <hash>`. */
+export function headOf(record: AuditRecord): string {
+  return `${record.seq} ${record.hash}`;
+}
+
+export const contended = () => new AuditError('HW_ERR_AUDIT_CONTENDED', 'audit append: the chain head kept moving; retry the operation');
+
 function parseHead(raw: string | null): Head {
   if (!raw) return { seq: 0, hash: GENESIS_HASH };
   const [seq, hash] = raw.split(' ');
@@ -68,19 +75,9 @@ export class RedisAuditLog implements AuditSink {
 
   /** Appends and returns the stored record (stream id, seq, hash). */
   async appendRecord(entry: AuditEntry): Promise<StoredRecord> {
-    const data = normalize(redactSecrets(entry.data ?? {})) as Record<string, unknown>;
     for (let attempt = 0; attempt < 100; attempt++) {
       const headRaw = await this.redis.get(this.keys.head);
-      const head = parseHead(headRaw);
-      const record = sealRecord({
-        seq: head.seq + 1,
-        ts: this.now().toISOString(),
-        type: entry.type,
-        caseId: entry.caseId ?? null,
-        actor: entry.actor ? { id: entry.actor.id, role: entry.actor.role } : null,
-        data,
-        prev: head.hash,
-      });
+      const [record] = this.seal([entry], headRaw);
       const caseKey = entry.caseId ? this.keys.caseIndex(entry.caseId) : this.keys.head;
       const id = (await this.redis.eval(
         APPEND_SCRIPT,
@@ -89,15 +86,42 @@ export class RedisAuditLog implements AuditSink {
         this.keys.head,
         caseKey,
         headRaw ?? '',
-        `${record.seq} ${record.hash}`,
+        headOf(record!),
         canonicalJson(record),
-        record.hash,
+        record!.hash,
         entry.caseId ? '1' : '0',
       )) as string | null;
-      if (id) return { id, record };
+      if (id) return { id, record: record! };
       // Another writer appended first: re-read the head and link to it.
     }
-    throw new AuditError('HW_ERR_AUDIT_CONTENDED', 'audit append: the chain head kept moving; retry the operation');
+    throw contended();
+  }
+
+  /**
+   * Seals entries as the next links after the head `headRaw` (as read from Redis): what a script that
+   * compare-and-sets the head writes. Secrets are redacted and values normalized exactly as append does.
+   */
+  seal(entries: readonly AuditEntry[], headRaw: string | null): AuditRecord[] {
+    let head = parseHead(headRaw);
+    const ts = this.now().toISOString();
+    return entries.map((entry) => {
+      const record = sealRecord({
+        seq: head.seq + 1,
+        ts,
+        type: entry.type,
+        caseId: entry.caseId ?? null,
+        actor: entry.actor ? { id: entry.actor.id, role: entry.actor.role } : null,
+        data: normalize(redactSecrets(entry.data ?? {})) as Record<string, unknown>,
+        prev: head.hash,
+      });
+      head = { seq: record.seq, hash: record.hash };
+      return record;
+    });
+  }
+
+  /** The connection the chain lives on (a script writing state and audit together must use it). */
+  get connection(): Redis {
+    return this.redis;
   }
 
   /** Records of one case, in order (one pipelined round trip per 500 records). */

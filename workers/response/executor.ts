@@ -8,7 +8,8 @@ import { buildRequest, isDeclared } from './actions.js';
 import type { ResponseConfig } from './config.js';
 import { ResponseService } from './service.js';
 import { idempotencyKey, stepHash, type Actor, type CaseStep } from './step.js';
-import type { StepStore } from './store.js';
+import type { Audited, StepStore } from './store.js';
+import type { AuditEntry } from '../audit/types.js';
 
 export const WORKER_ACTOR: Actor = { id: 'worker:response', role: 'system' };
 
@@ -45,8 +46,17 @@ export class StepExecutor {
     this.now = options.now ?? (() => new Date());
   }
 
+  private entry(type: string, step: CaseStep, data: Record<string, unknown>): AuditEntry {
+    return { type, caseId: step.caseId, actor: WORKER_ACTOR, data: { stepId: step.stepId, attempt: step.attempt, ...data } };
+  }
+
   private async record(type: string, step: CaseStep, data: Record<string, unknown>): Promise<void> {
-    await this.options.audit.append({ type, caseId: step.caseId, actor: WORKER_ACTOR, data: { stepId: step.stepId, attempt: step.attempt, ...data } });
+    await this.options.audit.append(this.entry(type, step, data));
+  }
+
+  /** Entries written atomically with a step change (only when the change happened). */
+  private audited(entries: (after: CaseStep, before: CaseStep) => AuditEntry[]): Audited {
+    return { sink: this.options.audit, entries: (after, before) => entries(after, before!) };
   }
 
   /** Executes (or resumes) a step. Safe to call more than once for the same attempt. */
@@ -76,12 +86,15 @@ export class StepExecutor {
       approved.approvals.length >= approved.approvalsRequired &&
       approved.approvals.every((approval) => approval.hash === approved.hash && Date.parse(approval.expiresAt) > nowMs);
     if (!valid) {
-      const { after } = await store.update(approved.caseId, approved.stepId, (step) =>
-        step.state !== 'approved'
-          ? step
-          : { ...step, state: 'proposed', approvals: [], decisions: [...step.decisions, { kind: 'voided', by: WORKER_ACTOR, at: this.now().toISOString(), reason: 'approval expired or no longer matches the step' }] },
+      await store.update(
+        approved.caseId,
+        approved.stepId,
+        (step) =>
+          step.state !== 'approved'
+            ? step
+            : { ...step, state: 'proposed', approvals: [], decisions: [...step.decisions, { kind: 'voided', by: WORKER_ACTOR, at: this.now().toISOString(), reason: 'approval expired or no longer matches the step' }] },
+        this.audited((after, before) => (before.state === 'approved' ? [this.entry('approval.expired', after, { hash: before.hash, approvals: before.approvals.map((a) => ({ identity: a.identity, expiresAt: a.expiresAt })) })] : [])),
       );
-      await this.record('approval.expired', after, { hash: approved.hash, approvals: approved.approvals.map((a) => ({ identity: a.identity, expiresAt: a.expiresAt })) });
       return null;
     }
     const key = idempotencyKey(approved.caseId, approved.stepId, approved.attempt);
@@ -95,11 +108,14 @@ export class StepExecutor {
         idempotencyKey: key,
         detail: step.connectorAction ? `running ${step.connectorAction}` : step.detail,
       };
-    });
+    }, this.audited((next, before) => {
+      if (before.state !== 'approved' || next.state !== 'running') return [];
+      // Consuming the approvals is a decision of its own: recorded with the identities and the hash they bound.
+      const started = this.entry('step.running', next, { idempotencyKey: key, hash: next.hash, approvals: next.usedApprovals.map((a) => ({ identity: a.identity, role: a.role, hash: a.hash })) });
+      if (next.connectorAction !== null) return [started];
+      return [started, this.entry('action.manual', next, { action: next.action, target: next.target, note: 'no connector action exists; a responder carries it out and marks the step done' })];
+    }));
     if (after.state !== 'running') return null;
-    if (after.connectorAction === null) {
-      await this.record('action.manual', after, { action: after.action, target: after.target, note: 'no connector action exists; a responder carries it out and marks the step done' });
-    }
     await this.options.onChange?.(after);
     return after;
   }
@@ -118,21 +134,29 @@ export class StepExecutor {
       status = await connector.getActionStatus(running.actionId, kind);
       await this.record('action.polled', running, { actionId: status.actionId, state: status.state, vendor: status.vendor, detail: status.detail ?? null, reconcile: true });
     } else {
+      // Reconcile with the vendor before any request: a worker that died after sending the action (or while
+      // the vendor was still creating it) left the key in the action's comment, and the vendor finds it.
       const found = await connector.findAction(key);
+      let answer: AuditEntry;
       if (found) {
         status = found;
-        await this.record('action.reconciled', running, { idempotencyKey: key, actionId: found.actionId, state: found.state, vendor: found.vendor });
+        answer = this.entry('action.reconciled', running, { idempotencyKey: key, actionId: found.actionId, state: found.state, vendor: found.vendor });
       } else {
         const request = buildRequest(kind, running.target, running.params, key, `hivewatch case ${running.caseId} step ${running.stepId}`);
         await this.record('action.requested', running, { kind, target: running.target, idempotencyKey: key, vendor: connector.vendor });
         status = await connector.runAction(request);
-        await this.record('action.response', running, { actionId: status.actionId, state: status.state, vendor: status.vendor, detail: status.detail ?? null });
+        answer = this.entry('action.response', running, { actionId: status.actionId, state: status.state, vendor: status.vendor, detail: status.detail ?? null });
       }
       if (status.state === 'unsupported') {
+        await this.options.audit.append(answer);
         return this.finish(running, 'failed', null, `${status.vendor} does not support ${kind}: ${status.detail ?? 'unsupported'}; carry it out by hand`);
       }
-      const { after } = await store.update(running.caseId, running.stepId, (step) =>
-        step.state === 'running' ? { ...step, actionId: status.actionId, vendor: status.vendor, detail: status.detail ?? step.detail } : step,
+      const { after } = await store.update(
+        running.caseId,
+        running.stepId,
+        (step) => (step.state === 'running' ? { ...step, actionId: status.actionId, vendor: status.vendor, detail: status.detail ?? step.detail } : step),
+        // The vendor's answer and the action id it gave are stored together.
+        this.audited(() => [answer]),
       );
       running = after;
     }
@@ -153,24 +177,25 @@ export class StepExecutor {
   async finish(running: CaseStep, state: 'done' | 'failed', actionId: string | null, detail: string): Promise<ExecutionOutcome> {
     const current = await this.options.store.mustGet(running.caseId, running.stepId);
     if (current.state !== 'running') return { stepId: current.stepId, state: current.state, actionId: current.actionId, note: `already ${current.state}` };
-    // Recorded before the state changes: a crash in between repeats the record on retry, never loses it.
-    await this.record(state === 'done' ? 'step.done' : 'step.failed', current, {
-      action: current.action,
-      connectorAction: current.connectorAction,
-      target: current.target,
-      actionId: actionId ?? current.actionId,
-      detail,
-    });
-    const { after } = await this.options.store.update(running.caseId, running.stepId, (step) =>
-      step.state !== 'running'
-        ? step
-        : {
-            ...step,
-            state,
-            actionId: actionId ?? step.actionId,
-            detail,
-            decisions: [...step.decisions, { kind: state === 'done' ? 'completed' : 'failed', by: WORKER_ACTOR, at: this.now().toISOString(), reason: detail }],
-          },
+    // The outcome and its record are one atomic write (StepStore's audited compare-and-set).
+    const { after } = await this.options.store.update(
+      running.caseId,
+      running.stepId,
+      (step) =>
+        step.state !== 'running'
+          ? step
+          : {
+              ...step,
+              state,
+              actionId: actionId ?? step.actionId,
+              detail,
+              decisions: [...step.decisions, { kind: state === 'done' ? 'completed' : 'failed', by: WORKER_ACTOR, at: this.now().toISOString(), reason: detail }],
+            },
+      this.audited((next, before) =>
+        before.state === 'running' && next.state === state
+          ? [this.entry(state === 'done' ? 'step.done' : 'step.failed', next, { action: next.action, connectorAction: next.connectorAction, target: next.target, actionId: next.actionId, detail })]
+          : [],
+      ),
     );
     if (after.state === 'done') await this.options.service.finishRevert(after, WORKER_ACTOR);
     await this.options.onChange?.(after);

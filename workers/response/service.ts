@@ -1,6 +1,7 @@
 // The response stage's decisions: turn a plan into steps, approve (four-eyes, bound to a hash), deny,
 // ask for more evidence, revert, retry, complete manual work, apply timeouts. Every decision is written
-// to the audit trail with who made it, their role and the hash they saw.
+// to the audit trail with who made it, their role and the hash they saw, in the same atomic write as the state
+// change (StepStore's audited compare-and-set): a decision never stands without its record.
 import type { ActionDeclaration } from '../../connectors/types.js';
 import type { PlanStep, TriageReport } from '../../playbooks/hive-dump/report.js';
 import { canonicalHash } from '../audit/canonical.js';
@@ -11,7 +12,8 @@ import { badRequest, duplicateApprover, roleForbidden, selfApproval, staleHash, 
 import { hasRole, type Principal } from './identity.js';
 import { noScheduler, type ResponseScheduler } from './scheduler.js';
 import { OPEN_STATES, stepHash, type Actor, type Approval, type CaseStep, type Decision } from './step.js';
-import type { CaseMeta, StepStore } from './store.js';
+import type { Audited, CaseMeta, StepStore } from './store.js';
+import type { AuditEntry } from '../audit/types.js';
 
 export const PLAYBOOK_ACTOR: Actor = { id: 'playbook:hive-dump', role: 'system' };
 export const TIMEOUT_ACTOR: Actor = { id: 'system:timeout', role: 'system' };
@@ -64,6 +66,11 @@ export class ResponseService {
 
   private decision(kind: Decision['kind'], by: Actor, extra: Partial<Decision> = {}): Decision {
     return { kind, by, at: this.iso(), ...extra };
+  }
+
+  /** Audit entries that are written in the same atomic unit as the step change (see StepStore). */
+  private audited(entries: Audited['entries']): Audited {
+    return { sink: this.audit, entries };
   }
 
   // ---- proposal ---------------------------------------------------------------------------------------
@@ -133,12 +140,16 @@ export class ResponseService {
     // Open steps the new plan no longer contains are withdrawn: nobody may approve a step nobody proposes.
     for (const step of existing) {
       if (step.revertOf || matched.has(step.stepId) || (step.state !== 'proposed' && step.state !== 'approved')) continue;
-      await this.store.update(caseId, step.stepId, (current) => ({
-        ...current,
-        state: 'denied',
-        decisions: [...current.decisions, this.decision('denied', PLAYBOOK_ACTOR, { reason: 'withdrawn: no longer in the plan' })],
-      }));
-      await this.audit.append({ type: 'step.withdrawn', caseId, actor: PLAYBOOK_ACTOR, data: { stepId: step.stepId, action: step.action, target: step.target } });
+      await this.store.update(
+        caseId,
+        step.stepId,
+        (current) => ({
+          ...current,
+          state: 'denied',
+          decisions: [...current.decisions, this.decision('denied', PLAYBOOK_ACTOR, { reason: 'withdrawn: no longer in the plan' })],
+        }),
+        this.audited(() => [{ type: 'step.withdrawn', caseId, actor: PLAYBOOK_ACTOR, data: { stepId: step.stepId, action: step.action, target: step.target } }]),
+      );
     }
     await this.store.setMeta(caseId, meta);
     await this.audit.append({
@@ -223,14 +234,13 @@ export class ResponseService {
         approvals: [],
         decisions: voided ? [...current.decisions, this.decision('voided', PLAYBOOK_ACTOR, { reason: why, hash: current.hash })] : current.decisions,
       };
-    });
-    if (after.hash === before.hash) return null;
-    await this.audit.append({
+    }, this.audited((next, prior) => next.hash === prior!.hash ? [] : [{
       type: 'step.rebound',
       caseId,
       actor: PLAYBOOK_ACTOR,
-      data: { stepId, previousHash: before.hash, hash: after.hash, evidenceVersion: after.evidenceVersion, voidedApprovals: before.approvals.map((a) => ({ identity: a.identity, hash: a.hash })), reason: why },
-    });
+      data: { stepId, previousHash: prior!.hash, hash: next.hash, evidenceVersion: next.evidenceVersion, voidedApprovals: prior!.approvals.map((a) => ({ identity: a.identity, hash: a.hash })), reason: why },
+    }]));
+    if (after.hash === before.hash) return null;
     return after;
   }
 
@@ -280,7 +290,7 @@ export class ResponseService {
     if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) throw badRequest('hash', 'send the 64-hex hash of the step you reviewed (field "hash" of GET /v1/cases/:id/steps)');
     await this.applyTimeout(caseId, stepId);
     const nowMs = this.now().getTime();
-    const { before, after } = await this.store.update(caseId, stepId, (step) => {
+    const { after } = await this.store.update(caseId, stepId, (step) => {
       if (step.state !== 'proposed') throw wrongState(stepId, step.state, 'proposed');
       if (hash !== step.hash) throw staleHash(stepId, step.hash);
       if (step.requestedBy.id === principal.id) throw selfApproval(stepId);
@@ -296,17 +306,17 @@ export class ResponseService {
         state: complete ? 'approved' : 'proposed',
         decisions: [...step.decisions, this.decision('approved', actorOf(principal), { hash })],
       };
-    });
-    const expired = before.approvals.filter((approval) => !after.approvals.some((kept) => kept.identity === approval.identity && kept.at === approval.at));
-    for (const gone of expired) {
-      await this.audit.append({ type: 'approval.expired', caseId, actor: TIMEOUT_ACTOR, data: { stepId, identity: gone.identity, hash: gone.hash, expiresAt: gone.expiresAt } });
-    }
-    await this.audit.append({
-      type: 'step.approved',
-      caseId,
-      actor: actorOf(principal),
-      data: { stepId, action: after.action, target: after.target, hash, via: principal.via, approvals: after.approvals.length, approvalsRequired: after.approvalsRequired, state: after.state },
-    });
+    }, this.audited((next, prior) => [
+      ...prior!.approvals
+        .filter((approval) => !next.approvals.some((kept) => kept.identity === approval.identity && kept.at === approval.at))
+        .map((gone): AuditEntry => ({ type: 'approval.expired', caseId, actor: TIMEOUT_ACTOR, data: { stepId, identity: gone.identity, hash: gone.hash, expiresAt: gone.expiresAt } })),
+      {
+        type: 'step.approved',
+        caseId,
+        actor: actorOf(principal),
+        data: { stepId, action: next.action, target: next.target, hash, via: principal.via, approvals: next.approvals.length, approvalsRequired: next.approvalsRequired, state: next.state },
+      },
+    ]));
     if (after.state === 'approved') await this.scheduler.execute(caseId, stepId, after.attempt);
     else await this.announce(after, `needs ${after.approvalsRequired - after.approvals.length} more approver(s) other than ${principal.id}`);
     return after;
@@ -318,8 +328,7 @@ export class ResponseService {
     const { after } = await this.store.update(caseId, stepId, (step) => {
       if (step.state !== 'proposed' && step.state !== 'approved') throw wrongState(stepId, step.state, 'proposed or approved');
       return { ...step, state: 'denied', approvals: [], decisions: [...step.decisions, this.decision('denied', actorOf(principal), { reason: reason.trim(), hash: step.hash })] };
-    });
-    await this.audit.append({ type: 'step.denied', caseId, actor: actorOf(principal), data: { stepId, action: after.action, target: after.target, hash: after.hash, reason: reason.trim(), via: principal.via } });
+    }, this.audited((next) => [{ type: 'step.denied', caseId, actor: actorOf(principal), data: { stepId, action: next.action, target: next.target, hash: next.hash, reason: reason.trim(), via: principal.via } }]));
     return after;
   }
 
@@ -390,13 +399,12 @@ export class ResponseService {
       updatedAt: now,
       rev: 0,
     };
-    await this.store.create(step);
-    await this.audit.append({
+    await this.store.create(step, this.audited(() => [{
       type: 'step.revert_requested',
       caseId,
       actor: by,
       data: { stepId: revertId, revertOf: stepId, action: original.action, inverse: step.connectorAction ?? 'manual', target: step.target, hash: step.hash, reason },
-    });
+    }]));
     await this.announce(step, `waiting for approval to undo ${original.action}`);
     return step;
   }
@@ -410,6 +418,9 @@ export class ResponseService {
     try {
       meta = (await this.store.getMeta(caseId))!;
       meta.evidenceVersion += 1;
+      // Write-ahead: the request is recorded before the version moves, so a crash leaves a record, never an
+      // unrecorded bump (each voided approval is recorded atomically by rebind).
+      await this.audit.append({ type: 'evidence.requested', caseId, actor: actorOf(principal), data: { stepId, question, evidenceVersion: meta.evidenceVersion } });
       await this.store.setMeta(caseId, meta);
       for (const step of await this.store.list(caseId)) {
         if (step.state === 'proposed' || step.state === 'approved') await this.rebind(caseId, step.stepId, meta, null, `more evidence requested by ${principal.id}`);
@@ -417,7 +428,6 @@ export class ResponseService {
     } finally {
       await release();
     }
-    await this.audit.append({ type: 'evidence.requested', caseId, actor: actorOf(principal), data: { stepId, question, evidenceVersion: meta.evidenceVersion } });
     await this.options.onMoreEvidence?.(caseId, { stepId, question, evidenceVersion: meta.evidenceVersion, by: principal });
     return { evidenceVersion: meta.evidenceVersion, steps: await this.store.list(caseId) };
   }
@@ -429,8 +439,7 @@ export class ResponseService {
     const { after } = await this.store.update(caseId, stepId, (step) => {
       if (step.state !== 'running' || step.connectorAction !== null) throw wrongState(stepId, step.state, 'a running manual step');
       return { ...step, state: outcome, detail: `manual, reported by ${principal.id}: ${note.trim()}`, decisions: [...step.decisions, this.decision(outcome === 'done' ? 'completed' : 'failed', actorOf(principal), { reason: note.trim() })] };
-    });
-    await this.audit.append({ type: outcome === 'done' ? 'step.done' : 'step.failed', caseId, actor: actorOf(principal), data: { stepId, manual: true, note: note.trim() } });
+    }, this.audited(() => [{ type: outcome === 'done' ? 'step.done' : 'step.failed', caseId, actor: actorOf(principal), data: { stepId, manual: true, note: note.trim() } }]));
     if (outcome === 'done') await this.finishRevert(after, actorOf(principal));
     return after;
   }
@@ -453,8 +462,7 @@ export class ResponseService {
         timedOutAt: null,
         decisions: [...step.decisions, this.decision('retried', actorOf(principal))],
       };
-    });
-    await this.audit.append({ type: 'step.retry_requested', caseId, actor: actorOf(principal), data: { stepId, attempt: after.attempt, hash: after.hash } });
+    }, this.audited((next) => [{ type: 'step.retry_requested', caseId, actor: actorOf(principal), data: { stepId, attempt: next.attempt, hash: next.hash } }]));
     await this.announce(after, 'proposed again after a failure');
     return after;
   }
@@ -462,11 +470,10 @@ export class ResponseService {
   /** When a revert step is done, the step it undid becomes reverted. */
   async finishRevert(step: CaseStep, by: Actor): Promise<void> {
     if (!step.revertOf) return;
-    const { after } = await this.store.update(step.caseId, step.revertOf, (original) => {
+    await this.store.update(step.caseId, step.revertOf, (original) => {
       if (original.state !== 'done') return original;
       return { ...original, state: 'reverted', decisions: [...original.decisions, this.decision('reverted', by, { reason: `undone by ${step.stepId}` })] };
-    });
-    await this.audit.append({ type: 'step.reverted', caseId: step.caseId, actor: by, data: { stepId: after.stepId, revertedBy: step.stepId, action: after.action, target: after.target } });
+    }, this.audited((next, prior) => (prior!.state === 'done' && next.state === 'reverted' ? [{ type: 'step.reverted', caseId: step.caseId, actor: by, data: { stepId: next.stepId, revertedBy: step.stepId, action: next.action, target: next.target } }] : [])));
   }
 
   // ---- timeouts ---------------------------------------------------------------------------------------
@@ -482,9 +489,8 @@ export class ResponseService {
       if (step.timeoutDefault === 'deny') return { ...base, state: 'expired' as const, approvals: [] };
       if (step.timeoutDefault === 'escalate') return { ...base, escalated: true, decisions: [...base.decisions, this.decision('escalated', TIMEOUT_ACTOR, { reason: 'only a lead or admin may approve now' })] };
       return base;
-    });
+    }, this.audited((next, prior) => (prior!.timedOutAt === next.timedOutAt ? [] : [{ type: 'step.timeout', caseId, actor: TIMEOUT_ACTOR, data: { stepId, default: next.timeoutDefault, deadline: next.deadline, state: next.state, escalated: next.escalated, hash: next.hash } }])));
     if (before.rev === after.rev && before.state === after.state && before.timedOutAt === after.timedOutAt) return after;
-    await this.audit.append({ type: 'step.timeout', caseId, actor: TIMEOUT_ACTOR, data: { stepId, default: after.timeoutDefault, deadline: after.deadline, state: after.state, escalated: after.escalated, hash: after.hash } });
     if (after.escalated) await this.announce(after, 'timed out: escalated to a lead');
     return after;
   }

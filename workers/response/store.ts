@@ -1,7 +1,12 @@
 // Step records in Redis. Every write is a compare-and-set in Lua: the step's revision and its state must
 // still be what the caller read, so two responders (or a responder and a worker) never both win.
+// A write that carries audit entries is one script with the audit append: the step changes only if its
+// hash-chained records are appended in the same atomic unit, so no decision exists without its record.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { canonicalJson } from '../audit/canonical.js';
+import { contended, headOf, RedisAuditLog } from '../audit/redis-log.js';
+import type { AuditEntry, AuditSink } from '../audit/types.js';
 import { notFound, ResponseError, wrongState } from './errors.js';
 import { responseKeys, type ResponseKeys } from './keys.js';
 import { canTransition, OPEN_STATES, type CaseStep } from './step.js';
@@ -18,6 +23,62 @@ if not ok then return 'STATE:' .. cur.state end
 redis.call('SET', KEYS[1], ARGV[2])
 return 'OK'
 `;
+
+// The same compare-and-set, plus the audit append under the chain head's compare-and-set. The audit records
+// are written first: Redis does not roll a script back, so a failing append must leave the step untouched.
+// KEYS: step, audit stream, audit head, audit case index.
+// ARGV: expected rev, new json, allowed from-states, expected head, new head, n, then n pairs (record json, hash).
+const CAS_AUDITED_SCRIPT = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {err = 'NOSTEP'} end
+local cur = cjson.decode(raw)
+if tostring(cur.rev) ~= ARGV[1] then return 'REV:' .. tostring(cur.rev) .. ':' .. cur.state end
+local ok = false
+for s in string.gmatch(ARGV[3], '[^,]+') do if s == cur.state then ok = true end end
+if not ok then return 'STATE:' .. cur.state end
+if (redis.call('GET', KEYS[3]) or '') ~= ARGV[4] then return 'HEAD' end
+local n = tonumber(ARGV[6])
+for i = 0, n - 1 do
+  local id = redis.call('XADD', KEYS[2], '*', 'r', ARGV[7 + 2 * i], 'h', ARGV[8 + 2 * i])
+  redis.call('RPUSH', KEYS[4], id)
+end
+redis.call('SET', KEYS[3], ARGV[5])
+redis.call('SET', KEYS[1], ARGV[2])
+return 'OK'
+`;
+
+// Creates a step together with its audit records. KEYS: step, step list, audit stream, head, case index.
+// ARGV: step json, step id, expected head, new head, n, then n pairs (record json, hash).
+const CREATE_AUDITED_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'EXISTS' end
+if (redis.call('GET', KEYS[4]) or '') ~= ARGV[3] then return 'HEAD' end
+local n = tonumber(ARGV[5])
+for i = 0, n - 1 do
+  local id = redis.call('XADD', KEYS[3], '*', 'r', ARGV[6 + 2 * i], 'h', ARGV[7 + 2 * i])
+  redis.call('RPUSH', KEYS[5], id)
+end
+redis.call('SET', KEYS[4], ARGV[4])
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('RPUSH', KEYS[2], ARGV[2])
+return 'OK'
+`;
+
+/** The audit records a step write carries: built from the step as it will be stored. */
+export interface Audited {
+  sink: AuditSink;
+  entries(after: CaseStep, before: CaseStep | null): AuditEntry[];
+}
+
+/**
+ * True when the sink is the Redis chain on the same server and database as the steps, so one script can
+ * write both. Any other sink (the in-memory one of Redis-free runs) is appended after the state write.
+ */
+function sameServer(redis: Redis, sink: AuditSink): sink is RedisAuditLog {
+  if (!(sink instanceof RedisAuditLog)) return false;
+  const a = redis.options;
+  const b = sink.connection.options;
+  return (a.host ?? 'localhost') === (b.host ?? 'localhost') && (a.port ?? 6379) === (b.port ?? 6379) && (a.db ?? 0) === (b.db ?? 0) && a.path === b.path;
+}
 
 export interface CaseMeta {
   planHash: string;
@@ -75,41 +136,75 @@ export class StepStore {
   }
 
   /** Creates a step; refuses an id that exists (plan proposals are idempotent by construction). */
-  async create(step: CaseStep): Promise<boolean> {
-    const created = await this.redis.set(this.keys.step(step.caseId, step.stepId), JSON.stringify(step), 'NX');
-    if (created !== 'OK') return false;
-    await this.redis.rpush(this.keys.steps(step.caseId), step.stepId);
+  async create(step: CaseStep, audited?: Audited): Promise<boolean> {
+    const entries = audited?.entries(step, null) ?? [];
+    if (audited && entries.length > 0 && sameServer(this.redis, audited.sink)) {
+      const log = audited.sink;
+      const reply = await this.withHead(log, entries, (headRaw, newHead, records) =>
+        this.redis.eval(CREATE_AUDITED_SCRIPT, 5, this.keys.step(step.caseId, step.stepId), this.keys.steps(step.caseId), log.keys.stream, log.keys.head, log.keys.caseIndex(step.caseId), JSON.stringify(step), step.stepId, headRaw ?? '', newHead, String(records.length / 2), ...records),
+      );
+      if (reply !== 'OK') return false;
+    } else {
+      const created = await this.redis.set(this.keys.step(step.caseId, step.stepId), JSON.stringify(step), 'NX');
+      if (created !== 'OK') return false;
+      await this.redis.rpush(this.keys.steps(step.caseId), step.stepId);
+      for (const entry of entries) await audited!.sink.append(entry);
+    }
     await this.touchCase(step.caseId);
     return true;
+  }
+
+  /** Seals the entries after the current head and runs `write` until the head did not move meanwhile. */
+  private async withHead(log: RedisAuditLog, entries: AuditEntry[], write: (headRaw: string | null, newHead: string, records: string[]) => Promise<unknown>): Promise<string> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const headRaw = await this.redis.get(log.keys.head);
+      const sealed = log.seal(entries, headRaw);
+      const args = sealed.flatMap((record) => [canonicalJson(record), record.hash]);
+      const reply = String(await write(headRaw, headOf(sealed[sealed.length - 1]!), args));
+      if (reply !== 'HEAD') return reply;
+      // Another writer appended to the chain first: link to its record instead.
+    }
+    throw contended();
   }
 
   /**
    * Writes `next` if the stored step still has `current.rev` and `current.state`, and the state change is
    * legal. Throws ConcurrentUpdate when someone else wrote first (callers re-read and re-decide).
    */
-  async transition(current: CaseStep, next: CaseStep): Promise<CaseStep> {
+  async transition(current: CaseStep, next: CaseStep, audited?: Audited): Promise<CaseStep> {
     if (!canTransition(current.state, next.state)) throw wrongState(current.stepId, current.state, `one of ${legalFrom(next.state)}`);
     const written: CaseStep = { ...next, rev: current.rev + 1, updatedAt: new Date().toISOString() };
+    const entries = audited?.entries(written, current) ?? [];
+    const stepKey = this.keys.step(current.caseId, current.stepId);
+    const atomic = audited !== undefined && entries.length > 0 && sameServer(this.redis, audited.sink);
     let reply: string;
     try {
-      reply = (await this.redis.eval(CAS_SCRIPT, 1, this.keys.step(current.caseId, current.stepId), String(current.rev), JSON.stringify(written), current.state)) as string;
+      if (atomic) {
+        const log = audited.sink as RedisAuditLog;
+        reply = await this.withHead(log, entries, (headRaw, newHead, records) =>
+          this.redis.eval(CAS_AUDITED_SCRIPT, 4, stepKey, log.keys.stream, log.keys.head, log.keys.caseIndex(current.caseId), String(current.rev), JSON.stringify(written), current.state, headRaw ?? '', newHead, String(records.length / 2), ...records),
+        );
+      } else {
+        reply = (await this.redis.eval(CAS_SCRIPT, 1, stepKey, String(current.rev), JSON.stringify(written), current.state)) as string;
+      }
     } catch (err) {
       if (String(err).includes('NOSTEP')) throw notFound(`step ${current.stepId} of case ${current.caseId}`);
       throw err;
     }
     if (reply !== 'OK') throw new ConcurrentUpdate(reply.split(':').pop() ?? 'unknown');
+    if (!atomic) for (const entry of entries) await audited!.sink.append(entry);
     this.onTransition?.(current, written);
     await this.touchCase(current.caseId);
     return written;
   }
 
   /** Re-reads and re-applies `change` until the compare-and-set wins (bounded). */
-  async update(caseId: string, stepId: string, change: (step: CaseStep) => CaseStep | Promise<CaseStep>): Promise<{ before: CaseStep; after: CaseStep }> {
+  async update(caseId: string, stepId: string, change: (step: CaseStep) => CaseStep | Promise<CaseStep>, audited?: Audited): Promise<{ before: CaseStep; after: CaseStep }> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const before = await this.mustGet(caseId, stepId);
       const next = await change(before);
       try {
-        const after = await this.transition(before, next);
+        const after = await this.transition(before, next, audited);
         return { before, after };
       } catch (err) {
         if (!(err instanceof ConcurrentUpdate)) throw err;
