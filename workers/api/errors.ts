@@ -63,7 +63,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       void reply.status(status).send(errorBody(code ?? 'HW_ERR_BAD_REQUEST', err.message));
       return;
     }
-    request.log.error({ err }, 'unhandled error');
+    request.log.error({ err, reqId: request.id, route: request.routeOptions.url }, 'unhandled error');
     void reply.status(500).send(errorBody('HW_ERR_INTERNAL', 'internal error; see the server log'));
   });
   app.setNotFoundHandler((request, reply) => {

@@ -12,24 +12,47 @@ export interface RateLimitOptions {
   now?: () => number;
 }
 
-/** INCR and set the expiry in one script: one round trip, and no MULTI (ioredis builds a costly object per MULTI). */
+/**
+ * INCRBY and set the expiry in one script: one round trip, and no MULTI (ioredis builds a costly object per
+ * MULTI). ARGV[2] is how many hits it records; a new key gets its expiry.
+ */
 const HIT = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local count = redis.call('INCRBY', KEYS[1], ARGV[2])
+if count == tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return count
 `;
 
-type LimitedRedis = Redis & { hwRateHit(key: string, ttlMs: number): Promise<number> };
+type LimitedRedis = Redis & { hwRateHitN(key: string, ttlMs: number, hits: number): Promise<number> };
 
 export function createRateLimiter({ redis, prefix, max, windowMs, now = Date.now }: RateLimitOptions) {
   const scripted = redis as LimitedRedis;
-  if (typeof scripted.hwRateHit !== 'function') redis.defineCommand('hwRateHit', { numberOfKeys: 1, lua: HIT });
+  if (typeof scripted.hwRateHitN !== 'function') redis.defineCommand('hwRateHitN', { numberOfKeys: 1, lua: HIT });
+  // The hits of one key that arrive in the same event-loop turn share one INCRBY; each request still waits
+  // for Redis and gets its own exact position in the shared count, so the limit stays exact across processes.
+  const pending = new Map<string, { hits: number; total: Promise<number> }>();
+  const hit = (key: string, ttlMs: number): Promise<number> => {
+    let batch = pending.get(key);
+    if (!batch) {
+      const fresh = { hits: 0, total: undefined as unknown as Promise<number> };
+      fresh.total = new Promise<number>((resolve, reject) =>
+        setImmediate(() => {
+          pending.delete(key);
+          scripted.hwRateHitN(key, ttlMs, fresh.hits).then((count) => resolve(Number(count)), reject);
+        }),
+      );
+      pending.set(key, fresh);
+      batch = fresh;
+    }
+    const own = batch;
+    const position = ++own.hits;
+    return own.total.then((total) => total - own.hits + position);
+  };
   return async function rateLimit(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const source = request.principal && request.principal.method !== 'anonymous' ? request.principal.id : `ip:${request.ip}`;
     const at = now();
     const window = Math.floor(at / windowMs);
     const key = `${prefix}:ratelimit:${source}:${window}`;
-    const count = Number(await scripted.hwRateHit(key, windowMs + 1000));
+    const count = await hit(key, windowMs + 1000);
     const resetMs = (window + 1) * windowMs - at;
     void reply.header('RateLimit-Limit', String(max));
     void reply.header('RateLimit-Remaining', String(Math.max(0, max - count)));

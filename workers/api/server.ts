@@ -87,6 +87,9 @@ export async function buildServer(deps: ServerDeps): Promise<HivewatchServer> {
     trustProxy: config.http.trustProxy,
     // Per-request log lines would cost more than the intake itself; metrics cover latency and status.
     logController: new LogController({ disableRequestLogging: true }),
+    // No pino child per request (a child with redaction is built on every request otherwise): request.log is
+    // the server logger, and an error log names its route itself.
+    childLoggerFactory: (logger: unknown) => logger,
     return503OnClosing: true,
   } as Parameters<typeof Fastify>[0]) as unknown as HivewatchServer;
   app.decorate('hivewatch', context);

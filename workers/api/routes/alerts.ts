@@ -34,10 +34,14 @@ export async function alertsRoutes(app: FastifyInstance, options: AlertsRouteOpt
   app.removeAllContentTypeParsers();
   // Every type (and none) is read as a Buffer; the handler decides what it accepts, so it can answer 415 with our
   // error shape and take Kibana's bodies that carry no Content-Type.
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (request, body: Buffer, done) => {
+  const keepRaw = (request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => {
     request.rawBody = body;
     done(null, body);
-  });
+  };
+  // The common types by name: fastify caches a named match per Content-Type string, while the catch-all is
+  // looked up anew (Content-Type parsed) on every request.
+  for (const type of ['application/json', 'application/x-ndjson']) app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: options.bodyLimit }, keepRaw);
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, keepRaw);
 
   app.post(
     '/v1/alerts/elastic',
