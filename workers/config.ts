@@ -12,6 +12,7 @@ import { z } from 'zod';
 const connectorSection = z.unknown().optional();
 import { responseConfigSchema } from './response/config.js';
 const responseSection = responseConfigSchema.prefault({});
+import { triageConfigSchema } from './triage/settings.js';
 // ---------------------------------------------------------------------------------------------------------
 
 export class ConfigError extends Error {
@@ -109,6 +110,7 @@ export const configSchema = z.object({
     .prefault({}),
   log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   connector: connectorSection,
+  triage: triageConfigSchema,
   response: responseSection,
 });
 
@@ -159,6 +161,12 @@ function set(target: Plain, path: string, value: unknown): void {
   node[parts[parts.length - 1]!] = value;
 }
 
+function pick(source: Plain, path: string): unknown {
+  let node: unknown = source;
+  for (const part of path.split('.')) node = node && typeof node === 'object' ? (node as Plain)[part] : undefined;
+  return node;
+}
+
 function bool(name: string, value: string): boolean {
   if (/^(1|true|yes|on)$/i.test(value)) return true;
   if (/^(0|false|no|off)$/i.test(value)) return false;
@@ -192,7 +200,14 @@ export const ENV_SETTINGS: Record<string, string> = {
   HIVEWATCH_ADMIN_PASSWORD: 'admin.password',
   HIVEWATCH_READY_REQUIRES_WORKERS: 'workers.readyRequiresWorkers',
   HIVEWATCH_LOG_LEVEL: 'log.level',
+  HIVEWATCH_RULE_VERSION: 'triage.ruleVersion',
+  HIVEWATCH_WORKFLOWS_FILE: 'triage.workflowsFile',
+  HIVEWATCH_ASSETS_FILE: 'triage.assets.file',
+  HIVEWATCH_ASSETS_URL: 'triage.assets.url',
 };
+
+/** Settings whose env override replaces the file's whole object (one asset source, never a mix of two). */
+const REPLACED_BY_ENV = ['triage.assets'];
 
 function fromEnv(env: Env): Plain {
   const out: Plain = {};
@@ -283,7 +298,12 @@ export function describeConfig(config: unknown): unknown {
 export function loadConfig(env: Env = process.env, file?: string, overrides: ConfigInput | Plain = {}): HivewatchConfig {
   const path = file ?? env.HIVEWATCH_CONFIG;
   const fromFile = path ? readConfigFile(path) : {};
-  const raw = merge(merge(fromFile, fromEnv(env)), overrides as Plain);
+  const envConfig = fromEnv(env);
+  const raw = merge(merge(fromFile, envConfig), overrides as Plain);
+  for (const path of REPLACED_BY_ENV) {
+    const fromEnvValue = pick(envConfig, path);
+    if (fromEnvValue !== undefined && pick(overrides as Plain, path) === undefined) set(raw, path, fromEnvValue);
+  }
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;

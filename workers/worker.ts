@@ -16,6 +16,7 @@ import { createQueues, QUEUE_NAMES, type Queues } from './queues.js';
 import { createRedis, waitReady } from './redis.js';
 import type { TriageJobData } from './triage/job.js';
 import { createTriageProcessor, triageDepsFromConfig } from './triage/processor.js';
+import { assetSourceWarning } from './triage/settings.js';
 import { responseStage } from './response/stage.js';
 import { auditLogFor } from './response/runtime.js';
 
@@ -99,6 +100,11 @@ function triageFromConfig(config: HivewatchConfig, connection: Redis, metrics: M
   };
 }
 
+function connectorKindOf(config: HivewatchConfig): string | undefined {
+  const kind = (config.connector as { kind?: unknown } | undefined)?.kind;
+  return typeof kind === 'string' ? kind : undefined;
+}
+
 export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
   const { config, logger, metrics } = options;
   const name = options.name ?? `${hostname()}:${process.pid}`;
@@ -121,6 +127,8 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     workers.push(worker);
   }
   if (only.has('triage')) {
+    const warning = options.triageProcessor ? null : assetSourceWarning(config.triage, connectorKindOf(config));
+    if (warning) logger?.warn(warning);
     const worker = new Worker<TriageJobData>(QUEUE_NAMES.triage, options.triageProcessor ?? triageFromConfig(config, connection, metrics, logger), { ...common, concurrency: config.queues.triageConcurrency });
     observe(worker, QUEUE_NAMES.triage, metrics, logger);
     workers.push(worker);

@@ -3,32 +3,32 @@
 // plan to the response stage. A retried job whose report is already stored does not triage again: it only
 // re-proposes the stored plan (the response stage's proposal is idempotent).
 //
-// Settings beyond `config.connector` (read from the environment until the config grows a triage section):
-//   HIVEWATCH_RULE_VERSION     317 | 318 (default 318)
-//   HIVEWATCH_WORKFLOWS_FILE   recognised workflows (default: the replay dataset's workflows.json, if any)
-//   HIVEWATCH_ASSETS_FILE      asset inventory (default: the replay dataset's assets.json)
+// Settings: `config.connector` and `config.triage` (workers/triage/settings.ts: rule version, workflows file,
+// asset inventory file or CMDB URL; env overrides HIVEWATCH_RULE_VERSION, HIVEWATCH_WORKFLOWS_FILE,
+// HIVEWATCH_ASSETS_FILE, HIVEWATCH_ASSETS_URL).
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job, Processor } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { FileAssetInventory } from '../../connectors/assets/index.js';
 import { parseConnectorConfig } from '../../connectors/config.js';
 import type { CallObserver } from '../../connectors/http/metrics.js';
 import { createConnector } from '../../connectors/registry.js';
 import type { AssetInventory, Connector } from '../../connectors/types.js';
 import { runHiveDumpPlaybook, type PlaybookOptions, type QueryRecord } from '../../playbooks/hive-dump/playbook.js';
 import type { TriageReport } from '../../playbooks/hive-dump/report.js';
-import { loadHiveDumpRule, DEFAULT_RULE_VERSION } from '../../playbooks/hive-dump/rule.js';
+import { loadHiveDumpRule } from '../../playbooks/hive-dump/rule.js';
 import type { RuleMatcher } from '../../playbooks/hive-dump/verify.js';
 import { loadWorkflows, type Workflow } from '../../playbooks/hive-dump/workflows.js';
 import { RedisAuditLog } from '../audit/redis-log.js';
 import type { AuditSink } from '../audit/types.js';
 import { CaseStore } from '../cases/store.js';
-import { loadConfig, type HivewatchConfig } from '../config.js';
+import { ConfigError, loadConfig, type HivewatchConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import { createRedis, waitReady } from '../redis.js';
 import { proposePlan } from '../response/propose.js';
 import type { TriageJobData } from './job.js';
+import { assetInventoryFor } from './settings.js';
 
 export interface TriageDeps {
   connector: Connector;
@@ -143,20 +143,26 @@ export interface TriageBuildOptions {
   logger?: Logger;
 }
 
-/** Builds the processor's dependencies from the config: the connector through the registry, assets, rule, workflows. */
-export async function triageDepsFromConfig(config: HivewatchConfig, redis: Redis, env: NodeJS.ProcessEnv = process.env, extra: TriageBuildOptions = {}): Promise<TriageDeps> {
+/**
+ * Builds the processor's dependencies from the config: the connector through the registry, the asset inventory,
+ * rule and workflows from `config.triage` (whose env overrides the config loader already applied; `_env` is
+ * kept for callers of the older signature).
+ */
+export async function triageDepsFromConfig(config: HivewatchConfig, redis: Redis, _env: NodeJS.ProcessEnv = process.env, extra: TriageBuildOptions = {}): Promise<TriageDeps> {
   if (config.connector === undefined) {
     throw Object.assign(new Error('HW_ERR_CONNECTOR_UNSET: no connector configured; set connector.kind (replay, elastic, crowdstrike, defender, sentinelone) in the config file'), { code: 'HW_ERR_CONNECTOR_UNSET' });
   }
   const connectorConfig = parseConnectorConfig(config.connector);
   const connector = await createConnector(connectorConfig, { redis, redisPrefix: config.redis.prefix, ...(extra.metrics ? { metrics: extra.metrics } : {}), ...(extra.logger ? { logger: extra.logger } : {}) });
+  const settings = config.triage;
+  const assets: AssetInventory = assetInventoryFor(settings, connector) ?? { getAsset: async () => null };
   const datasetDir = connectorConfig.kind === 'replay' ? connectorConfig.datasetDir : undefined;
-  const assetsFile = env.HIVEWATCH_ASSETS_FILE;
-  const own = (connector as Connector & { assets?: AssetInventory }).assets;
-  const assets: AssetInventory = assetsFile ? new FileAssetInventory(assetsFile) : own ?? { getAsset: async () => null };
-  const workflowsFile = env.HIVEWATCH_WORKFLOWS_FILE ?? (datasetDir ? join(datasetDir, 'workflows.json') : undefined);
+  if (settings.workflowsFile && !existsSync(settings.workflowsFile)) {
+    throw new ConfigError('triage.workflowsFile (HIVEWATCH_WORKFLOWS_FILE)', `${settings.workflowsFile} does not exist; fix the path or remove the setting`);
+  }
+  const workflowsFile = settings.workflowsFile ?? (datasetDir ? join(datasetDir, 'workflows.json') : undefined);
   const workflows = workflowsFile ? await loadWorkflows(workflowsFile) : [];
-  const rule = loadHiveDumpRule(env.HIVEWATCH_RULE_VERSION ?? DEFAULT_RULE_VERSION);
+  const rule = loadHiveDumpRule(String(settings.ruleVersion));
   const cases = new CaseStore(redis, { prefix: config.redis.prefix, ...config.cases });
   const audit = new RedisAuditLog({ redis, prefix: `${config.redis.prefix}:`, deployment: 'main' });
   return { connector, assets, rule, workflows, cases, audit };
