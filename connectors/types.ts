@@ -115,8 +115,13 @@ export interface Connector {
   runAction(request: ActionRequest): Promise<ActionStatus>;
   /** Poll an action started earlier (also after a restart, from the persisted actionId). */
   getActionStatus(actionId: string, kind: ActionKind): Promise<ActionStatus>;
-  /** Find an action already started under this idempotency key, so a retried step reconciles first. */
-  findAction(idempotencyKey: string): Promise<ActionStatus | null>;
+  /**
+   * Find an action already started under this idempotency key, so a retried step reconciles first.
+   * `request` (optional, the request the key was or would be sent with) lets a connector search the vendor's
+   * own action list for the key (carried in the action's comment) when its local ledger does not know it,
+   * e.g. after the worker that sent it died. Connectors that cannot search the vendor ignore it.
+   */
+  findAction(idempotencyKey: string, request?: ActionRequest): Promise<ActionStatus | null>;
   close?(): Promise<void>;
 }
 
