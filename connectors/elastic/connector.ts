@@ -71,6 +71,13 @@ const SYNTHETIC = 'hw:';
 /** A configured concrete index that does not exist must not fail the whole search (coverage says it). */
 const SEARCH_PARAMS = { ignore_unavailable: true, allow_no_indices: true };
 
+const COMMANDS = { isolate_host: 'isolate', release_host: 'unisolate', kill_process: 'kill-process' } as const;
+
+/** How an idempotency key appears in an action comment: bracketed, so `...-a1` never matches `...-a10`. */
+export function keyMarker(idempotencyKey: string): string {
+  return `[hw-key:${idempotencyKey}]`;
+}
+
 export class ElasticConnector implements Connector {
   readonly vendor = 'elastic';
   readonly actions = ELASTIC_ACTIONS;
@@ -256,8 +263,29 @@ export class ElasticConnector implements Connector {
     return { actionId, kind, vendor: this.vendor, ...kibanaActionState(data) };
   }
 
-  async findAction(idempotencyKey: string): Promise<ActionStatus | null> {
-    return this.ledger.find(idempotencyKey, (id, kind) => this.getActionStatus(id, kind));
+  async findAction(idempotencyKey: string, request?: ActionRequest): Promise<ActionStatus | null> {
+    const known = await this.ledger.find(idempotencyKey, (id, kind) => this.getActionStatus(id, kind));
+    if (known || !request || (request.kind !== 'isolate_host' && request.kind !== 'release_host' && request.kind !== 'kill_process')) return known;
+    // The ledger forgot (another process sent it): the key travels in the action's comment, so Kibana's
+    // action list for the agent and command finds it (E14).
+    const operation = `findAction ${request.kind}`;
+    const hostId = request.kind === 'kill_process' ? request.process?.hostId : request.hostId;
+    if (!hostId) return null;
+    const host = await this.getHostDetails(hostId);
+    if (!host.agentId) return null;
+    const command = COMMANDS[request.kind];
+    const marker = keyMarker(idempotencyKey);
+    for (let page = 1; page <= 10; page++) {
+      const res = await this.kibana.request({ operation, method: 'GET', url: '/api/endpoint/action', params: { agentIds: [host.agentId], commands: [command], page, pageSize: 100 } });
+      const list = this.parse(this.kibana, operation, actionListSchema, res.data);
+      const match = list.data.find((action) => typeof action.comment === 'string' && action.comment.includes(marker));
+      if (match) {
+        await this.ledger.store.set(idempotencyKey, { actionId: match.id, kind: request.kind, vendor: this.vendor, startedAt: new Date(this.clock.now()).toISOString() });
+        return { actionId: match.id, kind: request.kind, vendor: this.vendor, ...kibanaActionState(match), detail: `found the ${command} action sent under ${idempotencyKey}` };
+      }
+      if (list.data.length < 100) return null;
+    }
+    return null;
   }
 
   async close(): Promise<void> {
@@ -287,7 +315,7 @@ export class ElasticConnector implements Connector {
     if (!host.agentId) {
       throw new ConnectorError({ code: 'HW_ERR_CONNECTOR_NOT_FOUND', vendor: this.vendor, operation, detail: `host.id ${hostId} has no Elastic Defend endpoint`, hint: 'check the host is enrolled in Elastic Defend (Fleet) and the host.id is right' });
     }
-    const command = req.kind === 'isolate_host' ? 'isolate' : req.kind === 'release_host' ? 'unisolate' : 'kill-process';
+    const command = COMMANDS[req.kind as keyof typeof COMMANDS];
     if (req.kind === 'isolate_host' && host.isolated === true) {
       return { actionId: synthetic('done', 'host already isolated', req.idempotencyKey), kind: req.kind, state: 'done', vendor: this.vendor, detail: 'host already isolated; nothing sent' };
     }
@@ -302,7 +330,8 @@ export class ElasticConnector implements Connector {
       if (existing) return { actionId: existing.id, kind: req.kind, vendor: this.vendor, ...kibanaActionState(existing), detail: `adopted the ${command} action already pending` };
     }
     const path = req.kind === 'isolate_host' ? 'isolate' : req.kind === 'release_host' ? 'unisolate' : 'kill_process';
-    const body: Record<string, unknown> = { endpoint_ids: [host.agentId], comment: req.comment ?? `hivewatch: ${req.kind}` };
+    // The idempotency key rides in the comment, where findAction looks for it after a crash.
+    const body: Record<string, unknown> = { endpoint_ids: [host.agentId], comment: `${req.comment ?? `hivewatch: ${req.kind}`} ${keyMarker(req.idempotencyKey)}` };
     if (req.alertIds?.length) body.alert_ids = req.alertIds;
     if (req.kind === 'kill_process') body.parameters = req.process!.entityId ? { entity_id: req.process!.entityId } : { pid: req.process!.pid };
     const res = await this.kibana.request({ operation, method: 'POST', url: `/api/endpoint/action/${path}`, headers: { 'kbn-xsrf': 'true' }, data: body });

@@ -158,10 +158,28 @@ describe('actions', () => {
     expect(started).toMatchObject({ state: 'pending', kind: 'isolate_host', vendor: 'elastic' });
     const post = fake.server.requests('POST', '/api/endpoint/action/isolate')[0]!;
     expect(post.headers['kbn-xsrf']).toBe('true');
-    expect(post.body).toEqual({ endpoint_ids: [AGENT1], alert_ids: ['alert-0001'], comment: 'SOAR: SAM hive dump' });
+    // The idempotency key rides in the comment, bracketed, for findAction after a crash.
+    expect(post.body).toEqual({ endpoint_ids: [AGENT1], alert_ids: ['alert-0001'], comment: 'SOAR: SAM hive dump [hw-key:case1:isolate]' });
     expect((await c.getActionStatus(started.actionId, 'isolate_host')).state).toBe('pending');
     expect((await c.getActionStatus(started.actionId, 'isolate_host')).state).toBe('done');
     expect((await c.getHostDetails(H1)).isolated).toBe(true);
+  });
+
+  it('findAction finds an action another process started, by the key in its comment (and not by a longer key)', async () => {
+    fake.server.completeAfterPolls = 100;
+    const request = { kind: 'kill_process' as const, idempotencyKey: 'hw-c9-s3-a1', process: { hostId: H1, pid: 4242 }, comment: 'hivewatch case c9 step s3' };
+    // Another key of the same step, an attempt whose number starts with the same digit, was sent first.
+    await connector().runAction({ ...request, idempotencyKey: 'hw-c9-s3-a10' });
+    const sent = await connector().runAction(request);
+    const fresh = connector(); // its ledger knows neither key
+    expect(await fresh.findAction('hw-c9-s3-a1')).toBeNull(); // without the request it cannot ask the vendor
+    const lists = fake.server.requests('GET', '/api/endpoint/action').length;
+    const found = await fresh.findAction('hw-c9-s3-a1', request);
+    expect(found).toMatchObject({ actionId: sent.actionId, kind: 'kill_process', vendor: 'elastic', state: 'pending' });
+    const list = fake.server.requests('GET', '/api/endpoint/action').slice(lists)[0]!;
+    expect(list.query).toMatchObject({ agentIds: AGENT1, commands: 'kill-process' });
+    expect(await fresh.findAction('hw-c9-s3-a2', { ...request, idempotencyKey: 'hw-c9-s3-a2' })).toBeNull();
+    fake.server.completeAfterPolls = 1;
   });
 
   it('polls an action to done with capped backoff, and stops at the deadline', async () => {

@@ -98,10 +98,10 @@ afterAll(async () => {
 });
 
 /** A second worker in this process, with a fresh connector (no memory of the dead one's calls). */
-function startSurvivor(): void {
+function startSurvivor(response: Record<string, unknown> = { pollIntervalMs: 20 }): void {
   survivorRedis = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null });
   const fresh = connector();
-  const rt = createResponseRuntime({ config: loadConfig({}, undefined, { redis: { prefix }, response: { pollIntervalMs: 20 } }), redis: survivorRedis, connector: async () => fresh });
+  const rt = createResponseRuntime({ config: loadConfig({}, undefined, { redis: { prefix }, response }), redis: survivorRedis, connector: async () => fresh });
   survivor = rt.startWorker(survivorRedis, { lockDuration: 1_000, stalledInterval: 300 });
 }
 
@@ -124,7 +124,9 @@ describe('a worker killed mid-action', () => {
     expect(done.actionId).toMatch(/^action-\d+$/);
     expect(fake.endpoints.get('agent-1')!.isolated).toBe(true);
     const types = (await runtime.audit.caseRecords('case-k1')).map((r) => r.record.type);
-    expect(types.filter((t) => t === 'action.requested')).toHaveLength(2);
+    // The retry found the action by the key in its comment and never asked for another.
+    expect(types.filter((t) => t === 'action.requested')).toHaveLength(1);
+    expect(types).toContain('action.reconciled');
     expect(types).toContain('step.done');
     expect((await verifyAuditLog(runtime.audit)).ok).toBe(true);
   }, 60_000);
@@ -147,5 +149,37 @@ describe('a worker killed mid-action', () => {
     const types = (await runtime.audit.caseRecords('case-k2')).map((r) => r.record.type);
     expect(types.filter((t) => t === 'action.requested')).toHaveLength(1);
     expect(types).toContain('action.polled');
+  }, 60_000);
+
+  it('the retry arrives before the vendor finished creating the action: it waits, finds it by its key, one isolate', async () => {
+    fake.endpoints.get('agent-1')!.isolated = false;
+    fake.actions.clear();
+    fake.server.completeAfterPolls = 1;
+    const before = fake.server.requests('POST', ISOLATE).length;
+    // The vendor creates the action only 4 s after the request arrives; the worker dies at once.
+    fake.server.fault('POST', ISOLATE, { latencyMs: 4_000 });
+    child = await startChild(50);
+    const iso = await approvedIsolate('case-k3');
+    await until(() => fake.server.requests('POST', ISOLATE).length === before + 1, 'the isolate request to reach the vendor');
+    await killChild(child);
+    expect(fake.actions.size).toBe(0);
+    const mid = await runtime.store.mustGet('case-k3', iso.stepId);
+    expect(mid).toMatchObject({ state: 'running', actionId: null });
+    expect(mid.requestedAt).toBeTruthy();
+
+    startSurvivor({ pollIntervalMs: 50, pollAttempts: 400 });
+    await until(async () => (await runtime.store.mustGet('case-k3', iso.stepId)).state === 'done', 'the retried step to finish');
+    expect(fake.server.requests('POST', ISOLATE).length).toBe(before + 1);
+    const action = [...fake.actions.values()][0]!.details;
+    expect(action.comment).toContain(`[hw-key:hw-case-k3-${iso.stepId}-a1]`);
+    // The survivor looked for the key in the action list before the vendor had created the action.
+    const lookups = fake.server.requests('GET', '/api/endpoint/action');
+    expect(lookups.some((r) => r.at < Date.parse(action.startedAt))).toBe(true);
+    const done = await runtime.store.mustGet('case-k3', iso.stepId);
+    expect(done.actionId).toBe(action.id);
+    const types = (await runtime.audit.caseRecords('case-k3')).map((r) => r.record.type);
+    expect(types.filter((t) => t === 'action.requested')).toHaveLength(1);
+    expect(types).toContain('action.reconciled');
+    expect((await verifyAuditLog(runtime.audit)).ok).toBe(true);
   }, 60_000);
 });

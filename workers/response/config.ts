@@ -61,6 +61,12 @@ export const responseConfigSchema = z.object({
   /** How often and how long the executor polls a pending vendor action before the job retries. */
   pollIntervalMs: z.number().int().min(10).default(2_000),
   pollAttempts: z.number().int().min(1).default(30),
+  /**
+   * A retry that finds a step running with no action id, and no vendor action under its key, waits this long
+   * after the earlier request was sent before sending again: the vendor may still be creating that action.
+   * Keep it above the connectors' request timeout (with retries).
+   */
+  reconcileGraceMs: z.number().int().min(0).default(120_000),
   notify: notifySchema.optional(),
 });
 

@@ -136,14 +136,33 @@ export class StepExecutor {
     } else {
       // Reconcile with the vendor before any request: a worker that died after sending the action (or while
       // the vendor was still creating it) left the key in the action's comment, and the vendor finds it.
-      const found = await connector.findAction(key);
+      const request = buildRequest(kind, running.target, running.params, key, `hivewatch case ${running.caseId} step ${running.stepId}`);
+      let found = await connector.findAction(key, request);
+      // An earlier request may still be on its way to the vendor: wait (polling the vendor for the key) until
+      // it has had the grace period to arrive, rather than send a second one.
+      for (let wait = 0; !found && running.requestedAt && this.now().getTime() - Date.parse(running.requestedAt) < config.reconcileGraceMs; wait++) {
+        if (wait >= config.pollAttempts) {
+          throw new StillPending(`HW_ERR_ACTION_PENDING: an earlier ${kind} request under ${key} (sent ${running.requestedAt}) may still reach ${connector.vendor}; the job retries and looks again`);
+        }
+        await this.sleep(config.pollIntervalMs);
+        found = await connector.findAction(key, request);
+      }
       let answer: AuditEntry;
       if (found) {
         status = found;
         answer = this.entry('action.reconciled', running, { idempotencyKey: key, actionId: found.actionId, state: found.state, vendor: found.vendor });
       } else {
-        const request = buildRequest(kind, running.target, running.params, key, `hivewatch case ${running.caseId} step ${running.stepId}`);
-        await this.record('action.requested', running, { kind, target: running.target, idempotencyKey: key, vendor: connector.vendor });
+        // Write-ahead: the request time and its record are stored before the vendor hears of it.
+        const requestedAt = this.now().toISOString();
+        ({ after: running } = await store.update(
+          running.caseId,
+          running.stepId,
+          (step) => (step.state === 'running' && !step.actionId ? { ...step, requestedAt } : step),
+          this.audited((next) => (next.requestedAt === requestedAt ? [this.entry('action.requested', next, { kind, target: next.target, idempotencyKey: key, vendor: connector.vendor })] : [])),
+        ));
+        if (running.state !== 'running' || running.requestedAt !== requestedAt) {
+          return { stepId: running.stepId, state: running.state, actionId: running.actionId, note: 'another worker took the step over' };
+        }
         status = await connector.runAction(request);
         answer = this.entry('action.response', running, { actionId: status.actionId, state: status.state, vendor: status.vendor, detail: status.detail ?? null });
       }

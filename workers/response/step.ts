@@ -72,6 +72,11 @@ export interface CaseStep {
   attempt: number;
   idempotencyKey: string | null;
   actionId: string | null;
+  /**
+   * When the vendor request of the current attempt was (about to be) sent; written before the request. A
+   * retry that finds no action under the key waits until this is `reconcileGraceMs` old before sending.
+   */
+  requestedAt?: string | null;
   vendor: string | null;
   /** The vendor's or the responder's last word on the outcome. */
   detail: string | null;
