@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../http/clock.js';
 import { ConnectorError } from '../http/errors.js';
 import { MemoryKeyStore, type ActionKeyStore } from '../http/keystore.js';
 import { ActionLedger } from '../http/ledger.js';
+import { keyMarker } from '../http/action-request.js';
 import { clientCredentialsGrant } from '../http/oauth2.js';
 import { microsoftRetryPolicy } from '../http/retry.js';
 import { TokenCache } from '../http/token.js';
@@ -317,8 +318,22 @@ export class DefenderConnector implements Connector {
     return this.fromMachineAction(this.parse('getActionStatus', machineActionSchema, res.data), kind);
   }
 
-  async findAction(idempotencyKey: string): Promise<ActionStatus | null> {
-    return this.ledger.find(idempotencyKey, (id, kind) => this.getActionStatus(id, kind));
+  async findAction(idempotencyKey: string, request?: ActionRequest): Promise<ActionStatus | null> {
+    const known = await this.ledger.find(idempotencyKey, (id, kind) => this.getActionStatus(id, kind));
+    const type = request ? MACHINE_ACTION_TYPE[request.kind] : undefined;
+    if (known || !request || !type) return known;
+    // The ledger forgot (another process sent it): the key travels in the MachineAction's requestorComment,
+    // so the machine's actions of that type (M11l) find it.
+    const machineId = request.kind === 'kill_process' ? request.process?.hostId ?? request.hostId : request.hostId;
+    if (!machineId) return null;
+    const operation = `findAction ${request.kind}`;
+    const filter = `machineId eq '${machineId.replace(/'/g, "''")}' and type eq '${type}'`;
+    const res = await this.mde.request({ operation, method: 'GET', url: '/api/machineactions', params: { $filter: filter, $top: 100 } });
+    const marker = keyMarker(idempotencyKey);
+    const match = this.parse(operation, z.looseObject({ value: z.array(machineActionSchema) }), res.data).value.find((action) => action.requestorComment?.includes(marker));
+    if (!match) return null;
+    await this.ledger.store.set(idempotencyKey, { actionId: match.id, kind: request.kind, vendor: VENDOR, startedAt: new Date(this.clock.now()).toISOString() });
+    return this.fromMachineAction(match, request.kind);
   }
 
   /** Restrict app execution to Microsoft-signed binaries (MDE M7); its inverse is `unrestrictCodeExecution`. */
@@ -346,7 +361,8 @@ export class DefenderConnector implements Connector {
   // ---- internals -----------------------------------------------------------------------------------
 
   private async start(request: ActionRequest): Promise<ActionStatus> {
-    const comment = request.comment ?? `hivewatch ${request.kind} (${request.idempotencyKey})`;
+    // The idempotency key rides in the comment (requestorComment), where findAction looks for it after a crash.
+    const comment = `${request.comment ?? `hivewatch ${request.kind}`} ${keyMarker(request.idempotencyKey)}`;
     switch (request.kind) {
       case 'isolate_host': {
         const action = await this.postMachineAction('isolate_host', request.hostId!, 'isolate', 'Isolate', { Comment: comment, IsolationType: this.opts.isolationType ?? 'Full' });

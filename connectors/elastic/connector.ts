@@ -24,6 +24,7 @@ import {
   type CallObserver,
   type Clock,
   type RetryPolicy,
+  keyMarker,
 } from '../http/index.js';
 import type {
   ActionKind,
@@ -72,11 +73,6 @@ const SYNTHETIC = 'hw:';
 const SEARCH_PARAMS = { ignore_unavailable: true, allow_no_indices: true };
 
 const COMMANDS = { isolate_host: 'isolate', release_host: 'unisolate', kill_process: 'kill-process' } as const;
-
-/** How an idempotency key appears in an action comment: bracketed, so `...-a1` never matches `...-a10`. */
-export function keyMarker(idempotencyKey: string): string {
-  return `[hw-key:${idempotencyKey}]`;
-}
 
 export class ElasticConnector implements Connector {
   readonly vendor = 'elastic';

@@ -49,3 +49,11 @@ export function validateWindow(vendor: string, operation: string, window: { from
     throw new ConnectorError({ code: 'HW_ERR_CONNECTOR_BAD_REQUEST', vendor, operation, detail: `${bad} is not a valid ISO-8601 time range (from ≤ to)`, hint: 'pass ISO-8601 times such as 2026-05-01T10:00:00Z' });
   }
 }
+
+/**
+ * How an idempotency key is written into a vendor action's comment, so `findAction` can find the action in
+ * the vendor's list after the process that sent it died. Bracketed, so `...-a1` never matches `...-a10`.
+ */
+export function keyMarker(idempotencyKey: string): string {
+  return `[hw-key:${idempotencyKey}]`;
+}

@@ -177,9 +177,27 @@ describe('defender connector', () => {
     expect(new Set([a.actionId, b.actionId, c.actionId]).size).toBe(1);
     expect(fake.server.calls('POST', '/api/machines/:id/:action')).toBe(1);
     const body = fake.server.requests('POST', `/api/machines/${host}/isolate`)[0]!.body;
-    expect(body).toEqual({ Comment: 'SOAR: SAM hive dump', IsolationType: 'Full' });
+    // The idempotency key rides in the comment, bracketed, for findAction after a crash.
+    expect(body).toEqual({ Comment: 'SOAR: SAM hive dump [hw-key:case-9:isolate]', IsolationType: 'Full' });
     expect((await pollUntilSettled(connector, a.actionId, 'isolate_host')).state).toBe('done');
     expect(await connector.getHostDetails(host)).toMatchObject({ isolated: true, online: true, os: 'Windows10 22H2' });
+  });
+
+  it('findAction finds an action another process started, by the key in its requestorComment', async () => {
+    const { fake, connector, clock } = await fresh();
+    const request = { kind: 'isolate_host' as const, idempotencyKey: 'hw-c7-s2-a1', hostId: host, comment: 'hivewatch case c7 step s2' };
+    const sent = await connector.runAction(request);
+    // Another process: its own connector (and ledger) on the same tenant.
+    const other = new DefenderConnector({ tenantId: fake.tenantId, clientId: fake.clientId, clientSecret: fake.clientSecret, mdeBaseUrl: fake.url, graphBaseUrl: fake.url, loginBaseUrl: fake.url, clock, random: () => 0.5, breaker: new CircuitBreaker({ clock, failureThreshold: 3, cooldownMs: 30_000 }) });
+    expect(await other.findAction('hw-c7-s2-a1')).toBeNull(); // without the request it cannot ask the vendor
+    const lists = fake.server.requests('GET', '/api/machineactions').length;
+    expect(await other.findAction('hw-c7-s2-a1', request)).toMatchObject({ actionId: sent.actionId, kind: 'isolate_host', vendor: 'defender' });
+    const list = fake.server.requests('GET', '/api/machineactions').slice(lists)[0]!;
+    expect(list.query.$filter).toBe(`machineId eq '${host}' and type eq 'Isolate'`);
+    // A longer key of the same prefix, or another attempt, is not this action.
+    expect(await other.findAction('hw-c7-s2-a10', { ...request, idempotencyKey: 'hw-c7-s2-a10' })).toBeNull();
+    expect(await other.findAction('hw-c7-s2-a2', { ...request, idempotencyKey: 'hw-c7-s2-a2' })).toBeNull();
+    expect(fake.server.calls('POST', '/api/machines/:id/:action')).toBe(1);
   });
 
   it('adopts the pending action when MDE answers ActiveRequestAlreadyExists', async () => {
