@@ -487,19 +487,21 @@ const bkAssets = [asset(BK, 'backup_node', 'high', false, ['backup'])];
   scenarios.push({
     name: 'backup-workflow-other-user',
     title: 'The same workflow, but the last night ran under an administrator instead of the backup service account',
-    covers: ['same workflow with one contradicting dimension'],
+    covers: ['same workflow with one contradicting dimension', 'unexpected user (history-based)'],
     events,
     assets: bkAssets,
     workflows: backupWorkflows,
     alert,
     expect: {
       verified: true,
-      disposition: 'suspicious',
+      // The administrator never appeared on the backup node in four nights of alerts of this rule: besides the
+      // workflow's contradicted user.id, that first appearance is the guide's "unexpected user" escalation.
+      disposition: 'malicious',
       hives: ['SAM'],
       hostRole: 'backup_node',
-      factors: ['workflow.contradiction', 'user.unexpected'],
+      factors: ['workflow.contradiction', 'user.unexpected', 'user.unseen_on_host'],
       absentFactors: ['workflow.recognised'],
-      plan: ['preserve_evidence', 'limit_outbound'],
+      plan: ['preserve_evidence', 'limit_outbound', 'disable_account', 'remove_artifacts'],
     },
   });
 }
@@ -818,7 +820,7 @@ const bkAssets = [asset(BK, 'backup_node', 'high', false, ['backup'])];
   scenarios.push({
     name: 'renamed-reg-script-host',
     title: 'A renamed reg.exe (pe.original_file_name reg.exe) run by wscript writes SECURITY as thumbs.db in the public profile',
-    covers: ['binary identity', 'script host', 'deceptive name'],
+    covers: ['binary identity', 'script host', 'deceptive name', 'unexpected user: no history, left unresolved'],
     events: [...events, alertOf(reg)],
     assets: [asset(H, 'workstation', 'medium', true)],
     alert: alertOf(reg),
@@ -829,7 +831,60 @@ const bkAssets = [asset(BK, 'backup_node', 'high', false, ['backup'])];
       hostRole: 'workstation',
       destinations: ['public_profile', 'deceptive_name'],
       factors: ['hive.security', 'binary.anomaly', 'lineage.script_host', 'destination.public_profile', 'destination.deceptive_name'],
+      absentFactors: ['user.unseen_on_host'],
       plan: ['preserve_evidence', 'limit_outbound', 'isolate_host', 'terminate_process', 'remove_artifacts'],
+      // No prior alert or process event of any user on this host: whether tgreen is expected stays open.
+      unresolved: ['no history of users on host hr-wks-044'],
+    },
+  });
+}
+
+// ---- unexpected user: first appearance on a shared workstation ----------------------------------
+
+{
+  const H: Host = { id: 'f1a2b3c4-0000-4000-8000-0000000f1310', name: 'fin-wks-310' };
+  const OWNER: User = { id: 'S-1-5-21-3623811015-3361044348-30300820-3101', name: 'mkhan', domain: 'CORP' };
+  const NEWCOMER: User = { id: 'S-1-5-21-3623811015-3361044348-30300820-7781', name: 'ext_jlopez', domain: 'CORP' };
+  const KIT = 'C:\\Program Files\\Contoso\\AdminKit\\adminkit.exe';
+  const KIT_CMD = `"${KIT}" --console`;
+  const T = '2026-11-24T14:10:00.000Z';
+  const kit = (ts: string, user: User, entity: string, pid: number) =>
+    defend({ ts, host: H, user, entity, pid, exe: KIT, cmd: KIT_CMD, parent: { entity: `explorer-${entity}`, pid: pid - 100, exe: 'C:\\Windows\\explorer.exe' }, signer: 'Contoso Ltd', ofn: 'adminkit.exe', wd: 'C:\\Program Files\\Contoso\\AdminKit\\' });
+  const save = (ts: string, user: User, entity: string, pid: number, parent: { entity: string; pid: number }) =>
+    defend({ ts, host: H, user, entity, pid, exe: 'C:\\Windows\\System32\\reg.exe', cmd: 'reg.exe save HKLM\\SAM C:\\AdminKit\\export\\sam.hiv /y', parent: { ...parent, exe: KIT, cmd: KIT_CMD } });
+  // Six days earlier the workstation's usual admin ran the same export (one prior alert of this rule), and
+  // 20 h earlier an unrelated discovery alert named that admin again: the host has a user history.
+  const ownerKit = kit(iso(T, -6 * 86400 - 120), OWNER, 'uu-kit-0', 4400);
+  const ownerSave = save(iso(T, -6 * 86400), OWNER, 'uu-reg-0', 4410, { entity: 'uu-kit-0', pid: 4400 });
+  const newKit = kit(iso(T, -120), NEWCOMER, 'uu-kit-1', 5400);
+  const reg = save(T, NEWCOMER, 'uu-reg-1', 5410, { entity: 'uu-kit-1', pid: 5400 });
+  const events = [
+    ownerKit,
+    ownerSave,
+    alertOf(ownerSave),
+    otherAlert(iso(T, -20 * 3600), H, OWNER, 'Enumeration of Administrator Accounts', { id: 'TA0007', name: 'Discovery' }),
+    newKit,
+    reg,
+    fileEvent(iso(T, 1), H, { entity: 'uu-reg-1', pid: 5410, exe: 'C:\\Windows\\System32\\reg.exe' }, 'C:\\AdminKit\\export\\sam.hiv'),
+    netEvent(iso(T, -300), H, { entity: 'uu-svc', pid: 1100, exe: 'C:\\Windows\\System32\\svchost.exe' }, '10.40.0.2', 443),
+    alertOf(reg),
+  ];
+  scenarios.push({
+    name: 'unexpected-user-first-on-host',
+    title: 'A user never seen on this workstation exports SAM through the usual admin tool, while its regular admin appears in prior alerts',
+    covers: ['unexpected user (history-based)'],
+    events,
+    assets: [asset(H, 'workstation', 'medium', true)],
+    alert: alertOf(reg),
+    expect: {
+      verified: true,
+      disposition: 'malicious',
+      hives: ['SAM'],
+      hostRole: 'workstation',
+      factors: ['hive.sam', 'user.unseen_on_host'],
+      absentFactors: ['user.unexpected', 'session.remote_style', 'lineage.interactive_shell', 'host.privileged_role'],
+      // The first appearance is user evidence of misuse: the account step is proposed (for approval).
+      plan: ['preserve_evidence', 'limit_outbound', 'isolate_host', 'disable_account', 'remove_artifacts'],
     },
   });
 }

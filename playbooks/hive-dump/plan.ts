@@ -92,7 +92,7 @@ export function buildPlan(input: PlanInput): PlanStep[] {
     });
   }
 
-  const misuse = has(signals, 'session.remote_style', 'user.unexpected', 'related.credential_access', 'related.lateral_movement', 'lineage.remote_execution', 'lineage.rmm_tool');
+  const misuse = has(signals, 'session.remote_style', 'user.unexpected', 'user.unseen_on_host', 'related.credential_access', 'related.lateral_movement', 'lineage.remote_execution', 'lineage.rmm_tool');
   const userId = input.user.reliable ? input.user.id : null;
   if (misuse && userId && !WELL_KNOWN_SIDS.test(userId) && disposition === 'malicious') {
     steps.push({

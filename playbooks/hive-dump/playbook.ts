@@ -15,6 +15,7 @@ import { assessStaging } from './step-staging.js';
 import { assessHost } from './step-host.js';
 import { assessWorkflow } from './step-workflow.js';
 import { assessRelated } from './step-related.js';
+import { assessUserHistory } from './step-user.js';
 import { scoreOf, toFactors } from './score.js';
 import { credentialExposure, decide, exposureOf } from './decide.js';
 import { buildPlan } from './plan.js';
@@ -173,6 +174,23 @@ export async function runHiveDumpPlaybook(alert: Alert, deps: PlaybookDeps): Pro
     }
   }
   assessLineage(inv, resolved, sourceEvidence, { parent: matches('process.parent.command_line'), user: matches('user.id') });
+  const userHistory = assessUserHistory(inv, {
+    alert,
+    source,
+    userId,
+    userIdReliable: lineage.userIdReliable,
+    alerts: [
+      { name: 'alerts_for_rule', result: ruleAlerts },
+      { name: 'alerts_for_host', result: hostAlerts },
+    ],
+    processes: [
+      { name: 'ancestry', result: ancestry },
+      { name: 'same_parent', result: siblings },
+      ...(grandchildren ? [{ name: 'grandparent_children', result: grandchildren }] : []),
+    ],
+    explained: matches('user.id'),
+    sourceEvidence,
+  });
 
   // Step 4: same parent, the grandparent's other children, reg.exe's children, file and network activity.
   const staging = assessStaging(inv, { source, facts, lineage, parentStart: resolved.parentStart, siblings, siblingsAsked, children, grandchildren, files, network, workflows });
@@ -250,6 +268,7 @@ export async function runHiveDumpPlaybook(alert: Alert, deps: PlaybookDeps): Pro
       userId,
       userName: lineage.userName,
     },
+    userHistory,
     workflow: workflow.report,
     candidateExceptions: workflow.candidates,
     queries: inv.queries,

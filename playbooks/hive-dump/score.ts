@@ -27,6 +27,7 @@ export const WEIGHTS = {
   'session.remote_style': 15,
   'user.service_account': 10,
   'user.unexpected': 10,
+  'user.unseen_on_host': 15,
   'staging.system_export': 15,
   'staging.companion_export': 10,
   'staging.archiving': 15,
