@@ -317,6 +317,12 @@ export class SentinelOneConnector implements Connector {
       // Elastic's S1 client refuses to repeat a quarantine: the agent is already where the action leads.
       return { actionId, kind: request.kind, state: 'done', vendor: VENDOR, detail: `agent ${agent.id} is already ${target}; nothing sent` };
     }
+    // The quarantine API carries no comment, so a retry cannot find an earlier request by its key; the agent's
+    // own state can: one already on its way to the target is adopted, not asked again.
+    const underWay = verb === 'disconnect' ? 'disconnecting' : 'connecting';
+    if (agent.networkStatus === underWay) {
+      return { actionId, kind: request.kind, state: 'pending', vendor: VENDOR, detail: `agent ${agent.id} is already ${underWay}; adopted, nothing sent` };
+    }
     await this.agentAction(request.kind, verb, agent.id);
     return { actionId, kind: request.kind, state: 'pending', vendor: VENDOR, detail: `${verb} sent to agent ${agent.id}` };
   }

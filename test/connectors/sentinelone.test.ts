@@ -205,6 +205,15 @@ describe('sentinelone connector', () => {
     expect(fake.activities.map((a) => a.activityType)).toEqual([1001, 1002]);
   });
 
+  it('adopts a quarantine already under way (another worker sent it; the API carries no key): nothing sent again', async () => {
+    const { fake, connector } = await setup();
+    Object.assign(fake.agents.get('170000000000000001')!, { networkStatus: 'disconnecting', pendingReads: 5 });
+    const adopted = await connector.runAction({ kind: 'isolate_host', idempotencyKey: 'hw-c1-s3-a1', hostId: hostA });
+    expect(adopted).toMatchObject({ state: 'pending', detail: expect.stringContaining('already disconnecting; adopted, nothing sent') });
+    expect(fake.server.requests('POST', `${API}/agents/actions/disconnect`)).toHaveLength(0);
+    expect(await connector.findAction('hw-c1-s3-a1', { kind: 'isolate_host', idempotencyKey: 'hw-c1-s3-a1', hostId: hostA })).toMatchObject({ actionId: adopted.actionId });
+  });
+
   it('treats affected 0 and affected > 1 as errors (the filter-selects-agents pitfall)', async () => {
     const { fake, connector } = await setup();
     // The fake behaves like the API: a body without ids would select the whole fleet.
