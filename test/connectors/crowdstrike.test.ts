@@ -374,3 +374,61 @@ describe('mapping', () => {
     expect(splitWindowsArgs('"C:\\Program Files\\x.exe" a "b c" d\\"e \\\\"f g"')).toEqual(['C:\\Program Files\\x.exe', 'a', 'b c', 'd"e', '\\f g']);
   });
 });
+
+describe('investigation round trips (NG-SIEM jobs that wait on no other job)', () => {
+  const jobQueries = (): string[] => fake.server.requests('POST', /queryjobs$/).map((r) => String((r.body as { queryString: string }).queryString));
+
+  it('walks the whole ancestry from one host scan: two jobs (the process, the scan) however deep the chain', async () => {
+    const res = await connector().getAncestry({ hostId: AID, entityId: '3000' }, 5, WINDOW);
+    expect(names(res.events)).toEqual(['cmd.exe', 'explorer.exe']);
+    expect(res.coverage).toBe('full');
+    const queries = jobQueries();
+    expect(queries).toHaveLength(2);
+    expect(queries).toContain(`#event_simpleName=ProcessRollup2 aid="${AID}" | head(5000)`);
+    const scan = fake.server.requests('POST', /queryjobs$/).find((r) => !String((r.body as { queryString: string }).queryString).includes('TargetProcessId'))!;
+    // parents start before the window: the scan looks back a day
+    expect(scan.body).toMatchObject({ start: Date.parse(WINDOW.from) - 86_400_000, end: Date.parse(WINDOW.to) });
+  });
+
+  it('falls back to one targeted job per missing link when the scan was cut at its limit', async () => {
+    const res = await connector({ ancestryScanLimit: 1 }).getAncestry({ hostId: AID, entityId: '3000' }, 5, WINDOW);
+    expect(names(res.events)).toEqual(['cmd.exe', 'explorer.exe']);
+    expect(res.coverage).toBe('full');
+    const targeted = jobQueries().filter((q) => /TargetProcessId="(2000|1000)"/.test(q));
+    expect(targeted.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('ends the chain with partial coverage when a parent is in neither the complete scan nor the day before', async () => {
+    fake.addEvents([{ '#event_simpleName': 'ProcessRollup2', aid: AID, '@timestamp': Date.parse(at(2)), TargetProcessId: '3100', ParentProcessId: '8888', RawProcessId: '310', ImageFileName: 'C:\\Windows\\System32\\reg.exe' }]);
+    const res = await connector().getAncestry({ hostId: AID, entityId: '3100' }, 5, WINDOW);
+    expect(res).toMatchObject({ events: [], coverage: 'partial', note: expect.stringMatching(/chain ends at level 1: parent 8888/) });
+    expect(jobQueries()).toHaveLength(2); // no per-level job when the scan was complete
+  });
+
+  it('takes file events from a host scan filtered to the process tree, started alongside the children lookup', async () => {
+    const res = await connector().getFileEvents({ hostId: AID, entityId: '2000' }, WINDOW);
+    expect(res.events.map((e) => getField(e, 'file.path'))).toEqual(['\\Device\\HarddiskVolume3\\Users\\Public\\sam.save']); // not 9999's write
+    expect(res.coverage).toBe('full');
+    // the answer names the equivalent targeted query (the tree's ContextProcessIds)
+    expect(res.query).toContain('in(ContextProcessId, values=["2000", "3000", "3001"])');
+    expect(jobQueries().some((q) => q.includes('ContextProcessId'))).toBe(false);
+  });
+
+  it('runs the targeted tree query when the host scan was cut at its limit', async () => {
+    fake.addEvents(Array.from({ length: 3 }, (_, i) => ({ '#event_simpleName': 'GenericFileWritten', aid: AID, '@timestamp': Date.parse(at(3)) + i, ContextProcessId: `77${i}`, TargetFileName: `C:\\noise${i}.tmp` })));
+    const res = await connector({ queryLimit: 4 }).getFileEvents({ hostId: AID, entityId: '2000' }, WINDOW);
+    expect(res.events.map((e) => getField(e, 'file.path'))).toEqual(['\\Device\\HarddiskVolume3\\Users\\Public\\sam.save']);
+    expect(res.coverage).toBe('full');
+    expect(jobQueries().some((q) => q.includes('in(ContextProcessId'))).toBe(true);
+  });
+
+  it('reads an empty tree on a sensor that sends the category as "none found", and a silent sensor as "not collected"', async () => {
+    expect(await connector().getFileEvents({ hostId: AID, entityId: '3001' }, WINDOW)).toMatchObject({ events: [], coverage: 'full' });
+    expect(await connector().getFileEvents({ hostId: AID2, entityId: '7000' }, WINDOW)).toMatchObject({ events: [], coverage: 'none', note: expect.stringMatching(/sent no file events/) });
+  });
+
+  it('says none for children when the sensor sent no process events at all, probing alongside the query', async () => {
+    const res = await connector().getChildProcesses({ hostId: 'aid-never-seen', entityId: '1' }, WINDOW);
+    expect(res).toMatchObject({ events: [], coverage: 'none', note: expect.stringMatching(/sent no process events/) });
+  });
+});
