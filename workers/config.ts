@@ -285,7 +285,8 @@ export function describeConfig(config: unknown): unknown {
       for (const [inner, innerValue] of Object.entries(value)) out[inner] = mask(innerValue, inner);
       return out;
     }
-    if (key === 'url' && typeof value === 'string') return value.replace(/\/\/[^@/]*@/, '//***@');
+    // User info and the query string of a URL may carry credentials (a CMDB token, a Redis password).
+    if (key === 'url' && typeof value === 'string') return value.replace(/\/\/[^@/]*@/, '//***@').replace(/\?.*$/, '?***');
     return value;
   };
   return mask(config, '');

@@ -1,6 +1,7 @@
 // The `triage` config section: rule version, workflows file and asset source (file or CMDB URL) from a config
 // file, the env overrides through the loader, bad values naming the setting, the CMDB wired into the triage
 // dependencies, and the loud warning for a vendor connector without any inventory.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +11,7 @@ import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../workers/config.js';
+import { describeConfig, loadConfig } from '../../workers/config.js';
 import { triageDepsFromConfig } from '../../workers/triage/processor.js';
 import { assetSourceWarning } from '../../workers/triage/settings.js';
 import { startWorkers } from '../../workers/worker.js';
@@ -61,6 +62,17 @@ describe('triage config section', () => {
     expect(overridden).toEqual({ ruleVersion: 318, workflowsFile: '/data/wf.json', assets: { file: '/data/assets.json' } });
     expect(loadConfig({ HIVEWATCH_ASSETS_URL: 'http://127.0.0.1:9/x' }).triage.assets).toEqual({ url: 'http://127.0.0.1:9/x', ttlSeconds: 300, timeoutMs: 5000 });
   });
+
+  it('the CLI honours `-c FILE` (serve/worker share the loader) and never prints a CMDB credential', () => {
+    const path = file('cli.toml', `[triage]\nruleVersion = 317\n[triage.assets]\nurl = "https://reader:pw123@cmdb.example/inv?token=tok456"\n`);
+    const env = { ...process.env, HIVEWATCH_CONFIG: '', HIVEWATCH_RULE_VERSION: '', HIVEWATCH_ASSETS_FILE: '', HIVEWATCH_ASSETS_URL: '', HIVEWATCH_WORKFLOWS_FILE: '' };
+    const printed = execFileSync(process.execPath, [join(repo, 'bin/hivewatch.js'), 'serve', '--print-config', '-c', path], { env, encoding: 'utf8' });
+    const triage = (JSON.parse(printed) as { triage: { ruleVersion: number; assets: { url: string } } }).triage;
+    expect(triage.ruleVersion).toBe(317);
+    expect(triage.assets.url).toBe('https://***@cmdb.example/inv?***');
+    expect(printed).not.toMatch(/pw123|tok456/);
+    expect(JSON.stringify(describeConfig(loadConfig({}, path)))).not.toMatch(/pw123|tok456/);
+  }, 30_000);
 
   it('a bad value names the setting', () => {
     expect(() => loadConfig({ HIVEWATCH_RULE_VERSION: '319' })).toThrow(/HW_ERR_CONFIG: triage\.ruleVersion \(HIVEWATCH_RULE_VERSION\): must be 317 or 318/);
