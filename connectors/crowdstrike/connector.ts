@@ -290,7 +290,8 @@ export class CrowdStrikeConnector implements Connector {
     throw new ConnectorError({ code: 'HW_ERR_CONNECTOR_NOT_FOUND', vendor: this.vendor, operation, detail: `unknown action id format "${actionId.slice(0, 80)}"`, hint: 'pass an actionId returned by this connector' });
   }
 
-  async findAction(idempotencyKey: string): Promise<ActionStatus | null> {
+  /** The ledger only: the vendor cannot be searched for the key (devices-actions and RTR carry no comment); startAction adopts by device state. */
+  async findAction(idempotencyKey: string, _request?: ActionRequest): Promise<ActionStatus | null> {
     return this.ledger.find(idempotencyKey, (id, kind) => this.getActionStatus(id, kind));
   }
 

@@ -295,7 +295,8 @@ export class SentinelOneConnector implements Connector {
     throw this.error('getActionStatus', 'HW_ERR_CONNECTOR_NOT_FOUND', `${actionId} is not a SentinelOne action id of this connector`, 'poll with the actionId runAction returned');
   }
 
-  async findAction(idempotencyKey: string): Promise<ActionStatus | null> {
+  /** The ledger only: the vendor cannot be searched for the key (disconnect/connect carry no comment); startAction adopts by device state. */
+  async findAction(idempotencyKey: string, _request?: ActionRequest): Promise<ActionStatus | null> {
     return this.ledger.find(idempotencyKey, (id, kind) => this.getActionStatus(id, kind));
   }
 
