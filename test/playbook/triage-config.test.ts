@@ -13,7 +13,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeConfig, loadConfig } from '../../workers/config.js';
 import { triageDepsFromConfig } from '../../workers/triage/processor.js';
-import { assetSourceWarning } from '../../workers/triage/settings.js';
+import { assetInventoryFor, assetSourceWarning } from '../../workers/triage/settings.js';
 import { startWorkers } from '../../workers/worker.js';
 import { cleanup, connect, testConfig, uniquePrefix } from '../intake/helpers.js';
 
@@ -119,5 +119,34 @@ describe('triage config section', () => {
     expect(warning?.level).toBe(40);
     expect(warning?.msg).toMatch(/connector elastic .*triage\.assets\.file or triage\.assets\.url/);
     expect(lines.join('')).not.toContain('dGVzdDp0ZXN0');
+  });
+});
+
+describe('CMDB token', () => {
+  it('sends the token from the named env variable as a bearer header, and a missing one names the setting', async () => {
+    const seen: (string | undefined)[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.setHeader('content-type', 'application/json');
+      res.end('[]');
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/inv`;
+      const settings = loadConfig({}, undefined, { triage: { assets: { url, token: { env: 'HW_TEST_CMDB_TOKEN' } } } } as never).triage;
+      const connector = {} as never;
+      const inventory = assetInventoryFor(settings, connector, { HW_TEST_CMDB_TOKEN: 'cmdb-secret-1' })!;
+      expect(await inventory.getAsset('nope')).toBeNull();
+      expect(seen).toEqual(['Bearer cmdb-secret-1']);
+      expect(() => assetInventoryFor(settings, connector, {})).toThrow(/HW_ERR_CONFIG: triage\.assets\.token: HW_TEST_CMDB_TOKEN is not set/);
+      // Without a token setting, HIVEWATCH_ASSETS_TOKEN is used when present, and nothing otherwise.
+      const plain = loadConfig({ HIVEWATCH_ASSETS_URL: url }).triage;
+      await assetInventoryFor(plain, connector, { HIVEWATCH_ASSETS_TOKEN: 'cmdb-secret-2' })!.getAsset('x');
+      await assetInventoryFor(plain, connector, {})!.getAsset('x');
+      expect(seen.slice(1)).toEqual(['Bearer cmdb-secret-2', undefined]);
+      expect(JSON.stringify(describeConfig(loadConfig({}, undefined, { triage: { assets: { url, token: 'literal-tok' } } } as never)))).not.toContain('literal-tok');
+    } finally {
+      await new Promise((ok) => server.close(ok));
+    }
   });
 });

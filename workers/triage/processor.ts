@@ -145,8 +145,8 @@ export interface TriageBuildOptions {
 
 /**
  * Builds the processor's dependencies from the config: the connector through the registry, the asset inventory,
- * rule and workflows from `config.triage` (whose env overrides the config loader already applied; `_env` is
- * kept for callers of the older signature).
+ * rule and workflows from `config.triage` (whose env overrides the config loader already applied); `_env` only
+ * supplies the CMDB token variable (HIVEWATCH_ASSETS_TOKEN or the one `triage.assets.token.env` names).
  */
 export async function triageDepsFromConfig(config: HivewatchConfig, redis: Redis, _env: NodeJS.ProcessEnv = process.env, extra: TriageBuildOptions = {}): Promise<TriageDeps> {
   if (config.connector === undefined) {
@@ -155,7 +155,7 @@ export async function triageDepsFromConfig(config: HivewatchConfig, redis: Redis
   const connectorConfig = parseConnectorConfig(config.connector);
   const connector = await createConnector(connectorConfig, { redis, redisPrefix: config.redis.prefix, ...(extra.metrics ? { metrics: extra.metrics } : {}), ...(extra.logger ? { logger: extra.logger } : {}) });
   const settings = config.triage;
-  const assets: AssetInventory = assetInventoryFor(settings, connector) ?? { getAsset: async () => null };
+  const assets: AssetInventory = assetInventoryFor(settings, connector, _env) ?? { getAsset: async () => null };
   const datasetDir = connectorConfig.kind === 'replay' ? connectorConfig.datasetDir : undefined;
   if (settings.workflowsFile && !existsSync(settings.workflowsFile)) {
     throw new ConfigError('triage.workflowsFile (HIVEWATCH_WORKFLOWS_FILE)', `${settings.workflowsFile} does not exist; fix the path or remove the setting`);
