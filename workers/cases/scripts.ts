@@ -70,6 +70,30 @@ redis.call('SET', KEYS[1], caseId, 'PX', retentionMs)
 return {outcome, caseId, '0'}
 `;
 
+/** ARGV values per alert in ADMIT_ALERT. */
+export const ADMIT_ARGS = 13;
+
+/**
+ * ADMIT_ALERT for a batch in one call: KEYS are the (dedup, group) pairs of each alert in order, ARGV the
+ * ADMIT_ARGS values of each. The alerts are admitted one after another inside the script, so a later alert
+ * joins the case an earlier one of the same batch opened, exactly as separate calls would. One call instead of
+ * one per alert saves Redis's per-command work, which on a batch costs as much as the admission itself.
+ * Returns one {outcome, caseId, processed} per alert.
+ */
+export const ADMIT_ALERTS = `
+local function admit(K1, K2, A)
+${ADMIT_ALERT.replace(/ARGV\[/g, 'A[').replace(/KEYS\[1\]/g, 'K1').replace(/KEYS\[2\]/g, 'K2')}
+end
+local out = {}
+for i = 1, #KEYS / 2 do
+  local A = {}
+  local o = (i - 1) * ${ADMIT_ARGS}
+  for j = 1, ${ADMIT_ARGS} do A[j] = ARGV[o + j] end
+  out[i] = admit(KEYS[2 * i - 1], KEYS[2 * i], A)
+end
+return out
+`;
+
 /** KEYS: 1 alert dedup key. Marks the alert processed, keeping its expiry; a no-op for an unknown alert. */
 export const MARK_PROCESSED = `
 local value = redis.call('GET', KEYS[1])

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Alert } from '../../detection/alert.js';
 import type { TriageReport } from '../../playbooks/hive-dump/report.js';
 import { caseKeys, type CaseKeys } from './keys.js';
-import { ADMIT_ALERT, MARK_PROCESSED, SET_STATUS } from './scripts.js';
+import { ADMIT_ALERT, ADMIT_ALERTS, MARK_PROCESSED, SET_STATUS } from './scripts.js';
 import { alertJobId, QUEUE_NAMES } from '../queues.js';
 
 /** Lifecycle of a case. The response stage moves it past `triaged`. */
@@ -88,6 +88,9 @@ export function parentKeyOf(alert: Alert): string | null {
 }
 
 const processTag = randomBytes(3).toString('hex');
+/** Alerts per batched admission call. */
+const ADMIT_CHUNK = 200;
+
 let sequence = 0;
 
 /** Time-sortable, unique across processes (random tag + counter), URL-safe, valid in a BullMQ job id. */
@@ -98,6 +101,7 @@ export function newCaseId(now = Date.now()): string {
 
 type ScriptedRedis = Redis & {
   hwCaseAdmit(alertKey: string, groupKey: string, ...args: (string | number)[]): Promise<[string, string, string]>;
+  hwCaseAdmitMany(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<[string, string, string][]>;
   hwCaseProcessed(alertKey: string): Promise<number>;
   hwCaseSetStatus(recordKey: string, ...args: (string | number)[]): Promise<[string, number] | null>;
 };
@@ -115,6 +119,7 @@ export class CaseStore {
     this.now = options.now ?? Date.now;
     const scripted = redis as ScriptedRedis;
     if (typeof scripted.hwCaseAdmit !== 'function') redis.defineCommand('hwCaseAdmit', { numberOfKeys: 2, lua: ADMIT_ALERT });
+    if (typeof scripted.hwCaseAdmitMany !== 'function') redis.defineCommand('hwCaseAdmitMany', { lua: ADMIT_ALERTS });
     if (typeof scripted.hwCaseSetStatus !== 'function') redis.defineCommand('hwCaseSetStatus', { numberOfKeys: 1, lua: SET_STATUS });
     if (typeof scripted.hwCaseProcessed !== 'function') redis.defineCommand('hwCaseProcessed', { numberOfKeys: 1, lua: MARK_PROCESSED });
     this.redis = scripted;
@@ -160,13 +165,19 @@ export class CaseStore {
       // One alert (Kibana's per-alert action): a direct call, no pipeline object.
       return [toResult(await this.redis.hwCaseAdmit(...this.admitArgs(alerts[0]!)))];
     }
-    const pipeline = this.redis.pipeline() as unknown as { hwCaseAdmit(...args: unknown[]): void; exec(): Promise<[Error | null, unknown][] | null> };
-    for (const alert of alerts) pipeline.hwCaseAdmit(...this.admitArgs(alert));
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.map(([err, reply]) => {
-      if (err) throw err;
-      return toResult(reply as [string, string, string]);
-    });
+    // A batch: one script call per ADMIT_CHUNK alerts (Lua's unpack and argument limits stay far away).
+    const calls: Promise<[string, string, string][]>[] = [];
+    for (let i = 0; i < alerts.length; i += ADMIT_CHUNK) {
+      const keys: string[] = [];
+      const args: (string | number)[] = [];
+      for (const alert of alerts.slice(i, i + ADMIT_CHUNK)) {
+        const [alertKey, groupKey, ...rest] = this.admitArgs(alert);
+        keys.push(alertKey, groupKey);
+        args.push(...rest);
+      }
+      calls.push(this.redis.hwCaseAdmitMany(keys.length, ...keys, ...args));
+    }
+    return (await Promise.all(calls)).flat().map(toResult);
   }
 
   async admit(alert: Alert): Promise<AdmitResult> {
