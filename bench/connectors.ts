@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     }
   }
   for (const line of slowest) console.log(line);
-  console.log('CrowdStrike: every NG-SIEM query is a job (create + poll), and ProcessRollup2 has no ancestry list, so the ancestry walk costs 2 round trips per level.');
+  console.log('CrowdStrike: every NG-SIEM query is a job (create + poll = 2 round trips); all jobs start at once (the ancestry is walked locally from one host scan, file/network come from host scans filtered to the tree), so the floor is 2 round trips plus CPU.');
 }
 
 await main();
