@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RedisAuditLog } from '../../workers/audit/redis-log.js';
 import { verifyAuditLog } from '../../workers/audit/verify.js';
 import { StepStore } from '../../workers/response/store.js';
+import { MemoryAuditSink } from '../../workers/audit/types.js';
 import type { CaseStep } from '../../workers/response/step.js';
 import { alice, bob, harness, lena, report, stepOf, type Harness } from './helpers.js';
 
@@ -102,6 +103,17 @@ describe('decision and audit record are one atomic unit', () => {
     expect(mismatches).toEqual([]);
     expect(await verifyAuditLog(h.audit)).toMatchObject({ ok: true, broken: null });
   }, 60_000);
+
+  it('a sink that is not the Redis chain (Redis-free runs) still gets every record, after the state write', async () => {
+    h = await harness();
+    await h.service.proposePlan('m1', report('m1'));
+    const step = await stepOf(h, 'm1', 'preserve_evidence');
+    const memory = new MemoryAuditSink();
+    const { after } = await h.store.update('m1', step.stepId, (current) => ({ ...current, state: 'denied' }), { sink: memory, entries: (next) => [{ type: 'step.denied', caseId: 'm1', data: { stepId: next.stepId, state: next.state } }] });
+    expect(after.state).toBe('denied');
+    expect(memory.entries).toEqual([{ type: 'step.denied', caseId: 'm1', data: { stepId: step.stepId, state: 'denied' } }]);
+    expect((await h.audit.caseRecords('m1')).some((r) => r.record.type === 'step.denied')).toBe(false);
+  });
 
   it('concurrent deciders and plain appends on separate connections form one chain', async () => {
     h = await harness();
