@@ -8,17 +8,22 @@ export function expandDotted(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(expandDotted);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
-    const parts = key.split('.');
+  const source = value as Record<string, unknown>;
+  // Object.keys and no split for plain keys: this runs on every intake alert, most of whose keys have no dot.
+  for (const key of Object.keys(source)) {
     let target = out;
-    for (let i = 0; i < parts.length - 1; i++) {
-      const part = parts[i]!;
-      const next = target[part];
-      if (next === null || typeof next !== 'object' || Array.isArray(next)) target[part] = {};
-      target = target[part] as Record<string, unknown>;
+    let last = key;
+    if (key.includes('.')) {
+      const parts = key.split('.');
+      for (let i = 0; i < parts.length - 1; i++) {
+        const part = parts[i]!;
+        const next = target[part];
+        if (next === null || typeof next !== 'object' || Array.isArray(next)) target[part] = {};
+        target = target[part] as Record<string, unknown>;
+      }
+      last = parts[parts.length - 1]!;
     }
-    const last = parts[parts.length - 1]!;
-    const expanded = expandDotted(inner);
+    const expanded = expandDotted(source[key]);
     const existing = target[last];
     target[last] =
       existing && typeof existing === 'object' && !Array.isArray(existing) && expanded && typeof expanded === 'object' && !Array.isArray(expanded)
