@@ -8,6 +8,8 @@ import { CaseStore } from '../../workers/cases/store.js';
 import { ElasticFake } from '../fakes/elastic.js';
 import { bearer, cleanup, connect, nestedAlert, testConfig, uniquePrefix } from '../intake/helpers.js';
 import { at, H1, seedElastic } from './elastic.fixture.js';
+import { createMetrics } from '../../workers/metrics.js';
+import { connectorFromConfig } from '../../workers/response/connector.js';
 
 const prefix = uniquePrefix('vendormetrics');
 const fake = new ElasticFake();
@@ -57,5 +59,15 @@ describe('connector metrics on /metrics', () => {
     expect(text).toMatch(/^hivewatch_vendor_request_seconds_count\{vendor="elastic"\} [1-9]\d*$/m);
     expect(text).toMatch(/^hivewatch_vendor_breaker_state\{vendor="elastic"\} 0$/m);
     expect(text).toContain('# TYPE hivewatch_vendor_retries_total counter');
+  });
+
+  it('the response stage connector reports its vendor calls too', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const config = testConfig(prefix, { connector: { kind: 'elastic', elasticsearchUrl: fake.server.url, kibanaUrl: fake.server.url, apiKey: fake.apiKey } });
+    const connector = await connectorFromConfig(config, redis, metrics.connectors)();
+    await connector.getHostDetails(H1);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/^hivewatch_vendor_requests_total\{vendor="elastic",outcome="200"\} [1-9]\d*$/m);
+    await connector.close?.();
   });
 });

@@ -15,7 +15,7 @@ export const responseStage: StageWorkerFactory = async (context) => {
   const runtime = createResponseRuntime({
     config: context.config,
     redis: context.connection,
-    connector: connectorFromConfig(context.config, context.connection),
+    connector: connectorFromConfig(context.config, context.connection, context.metrics?.connectors),
     queue: context.queues.response,
     cases: context.cases,
     audit,
@@ -39,7 +39,7 @@ export function apiRuntime(context: ServerContext): ResponseRuntime {
   const runtime = createResponseRuntime({
     config: context.config,
     redis: context.redis,
-    connector: connectorFromConfig(context.config, context.redis),
+    connector: connectorFromConfig(context.config, context.redis, context.metrics.connectors),
     queue: context.queues.response,
     cases: context.cases,
     audit,
