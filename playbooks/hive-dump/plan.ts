@@ -23,6 +23,17 @@ export interface PlanInput {
 const has = (signals: Signal[], ...ids: string[]) => signals.some((s) => ids.includes(s.id) && !s.explained);
 const WELL_KNOWN_SIDS = /^s-1-5-(18|19|20)$/i;
 
+/** The guide's bar for isolating: a malicious export, staging or movement, related alerts, or a critical privileged host. */
+export function justifiesIsolation(input: Pick<PlanInput, 'disposition' | 'signals' | 'asset'>): boolean {
+  const { disposition, signals, asset } = input;
+  if (disposition === 'benign' || disposition === 'unverified') return false;
+  return (
+    disposition === 'malicious' ||
+    has(signals, 'staging.transfer', 'staging.copy_to_share_or_removable', 'staging.archiving', 'related.credential_access', 'related.lateral_movement') ||
+    (asset !== null && (asset.criticality === 'high' || asset.criticality === 'critical') && has(signals, 'host.privileged_role'))
+  );
+}
+
 export function buildPlan(input: PlanInput): PlanStep[] {
   const { disposition, signals } = input;
   const steps: PlanStep[] = [];
@@ -77,11 +88,7 @@ export function buildPlan(input: PlanInput): PlanStep[] {
       : 'credential-bearing hive copies may leave the host: limit outbound access temporarily while the case is open',
   });
 
-  const justifiesIsolation =
-    disposition === 'malicious' ||
-    has(signals, 'staging.transfer', 'staging.copy_to_share_or_removable', 'staging.archiving', 'related.credential_access', 'related.lateral_movement') ||
-    (input.asset !== null && (input.asset.criticality === 'high' || input.asset.criticality === 'critical') && has(signals, 'host.privileged_role'));
-  if (justifiesIsolation && input.asset?.isolation_allowed === true) {
+  if (justifiesIsolation(input) && input.asset?.isolation_allowed === true) {
     steps.push({
       action: 'isolate_host',
       target: input.hostId,

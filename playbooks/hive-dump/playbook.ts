@@ -18,7 +18,7 @@ import { assessRelated } from './step-related.js';
 import { assessUserHistory } from './step-user.js';
 import { scoreOf, toFactors } from './score.js';
 import { credentialExposure, decide, exposureOf } from './decide.js';
-import { buildPlan } from './plan.js';
+import { buildPlan, justifiesIsolation } from './plan.js';
 import { str } from './text.js';
 import { closestWorkflow, type Workflow, type WorkflowField } from './workflows.js';
 
@@ -239,6 +239,11 @@ export async function runHiveDumpPlaybook(alert: Alert, deps: PlaybookDeps): Pro
       hostId: alert.hostId,
     },
   });
+
+  // An open question for a lead only when isolation is warranted; a benign case has nothing to isolate.
+  if (asset && !asset.isolation_allowed && justifiesIsolation({ disposition: decision.disposition, signals: inv.signals, asset })) {
+    inv.open(`the findings justify isolation, but the inventory forbids isolating ${asset['host.name']} (${asset.role}); containment stays below isolation until a lead decides`);
+  }
 
   const exposed = credentialExposure({ hives, subkeys: facts.subkeys, signals: inv.signals }) || hives.length > 0;
   return {

@@ -20,6 +20,5 @@ export function assessHost(inv: Investigation, asset: Asset | null, hostId: stri
   }
   if (PRIVILEGED_ROLES.has(asset.role)) inv.signal('host.privileged_role', [evidence], `privileged host role from the inventory: ${asset.role}`, true, explained);
   if (asset.criticality === 'critical' || asset.criticality === 'high') inv.signal('host.critical', [evidence], `host criticality ${asset.criticality}`, false, explained);
-  if (!asset.isolation_allowed) inv.open(`the inventory forbids isolating ${asset['host.name']} (${asset.role}); containment stays below isolation`);
   return evidence;
 }
