@@ -10,6 +10,8 @@ COPY connectors ./connectors
 COPY playbooks ./playbooks
 COPY workers ./workers
 COPY data ./data
+# The replay connector records its actions here (a volume in docker-compose.yml).
+RUN mkdir -p /app/.state && chown node:node /app/.state
 USER node
 EXPOSE 8080
 ENTRYPOINT ["node", "bin/hivewatch.js"]
