@@ -1,7 +1,10 @@
 // Time to gather a full investigation (every query of the guide: process event, siblings, children,
-// ancestry, file, network, user alerts, host alerts, host details) through the Elastic and CrowdStrike
-// connectors against their fakes on 127.0.0.1, with 0 ms and 50 ms of added latency per request.
-// The queries run concurrently, so at 50 ms the total should be a few round trips, not one per query.
+// ancestry, file, network, user alerts, host alerts, host details) through the Elastic, CrowdStrike,
+// Defender and SentinelOne connectors against their fakes on 127.0.0.1, with 0 ms and 50 ms of added
+// latency per request. The queries run concurrently, so at 50 ms the total should be a few round trips,
+// not one per query. Defender and SentinelOne keep per-host caches (machine/agent lookups, Deep Visibility
+// snapshots), so each of their runs uses a new connector whose token (Defender) is already issued: every
+// run is a cold investigation of a new alert, not an answer from the previous run's cache.
 //
 //   npm run bench:connectors            (or: node --import tsx bench/connectors.ts [iterations])
 
@@ -9,7 +12,12 @@ import { performance } from 'node:perf_hooks';
 import { CrowdStrikeConnector } from '../connectors/crowdstrike/index.js';
 import { ElasticConnector } from '../connectors/elastic/index.js';
 import type { Connector, ProcessRef, TimeWindow } from '../connectors/types.js';
+import { DefenderConnector, mdeEntityId } from '../connectors/defender/index.js';
+import { SentinelOneConnector, type SentinelOneConnectorOptions } from '../connectors/sentinelone/index.js';
+import { CONTRACT_SCENARIO } from '../test/connectors/contract.js';
 import { CrowdStrikeFake } from '../test/fakes/crowdstrike.js';
+import { DefenderFake } from '../test/fakes/defender.js';
+import { SentinelOneFake } from '../test/fakes/sentinelone.js';
 import { ElasticFake } from '../test/fakes/elastic.js';
 import type { FakeServer } from '../test/fakes/harness.js';
 import { seedCrowdStrike, AID, SID as CS_SID, WINDOW as CS_WINDOW } from '../test/connectors/crowdstrike.fixture.js';
@@ -27,6 +35,8 @@ interface Target {
   userId: string;
   window: TimeWindow;
   stop: () => Promise<void>;
+  /** A new connector for each run (cold caches, warm token); absent = the same connector every run. */
+  renew?: () => Promise<Connector>;
 }
 
 /** Runs every query at once; returns each query's own duration (ms). */
@@ -68,6 +78,44 @@ async function crowdstrike(): Promise<Target> {
   return { vendor: 'crowdstrike', server: fake.server, connector, proc: { hostId: AID, entityId: '3000' }, parent: { hostId: AID, entityId: '2000' }, userId: CS_SID, window: CS_WINDOW, stop: () => fake.stop() };
 }
 
+async function defender(): Promise<Target> {
+  const fake = new DefenderFake();
+  fake.seedScenario(CONTRACT_SCENARIO);
+  const url = await fake.start();
+  const { reg, cmd } = CONTRACT_SCENARIO.processes;
+  const host = CONTRACT_SCENARIO.hosts.a.id;
+  const make = async (): Promise<Connector> => {
+    const c = new DefenderConnector({ tenantId: fake.tenantId, clientId: fake.clientId, clientSecret: fake.clientSecret, mdeBaseUrl: url, graphBaseUrl: url, loginBaseUrl: url });
+    await c.mdeTokens.get(); // warm token: the bench measures queries, not the token grant
+    return c;
+  };
+  return {
+    vendor: 'defender', server: fake.server, connector: await make(), renew: make,
+    proc: { hostId: host, entityId: mdeEntityId(host, reg.pid, reg.start)! }, parent: { hostId: host, entityId: mdeEntityId(host, cmd.pid, cmd.start)! },
+    userId: CONTRACT_SCENARIO.users.jdoe.id, window: CONTRACT_SCENARIO.window, stop: () => fake.stop(),
+  };
+}
+
+async function sentinelone(engine: 'deep-visibility' | 'powerquery'): Promise<Target> {
+  const fake = new SentinelOneFake();
+  // Bench only: the fake's 1-init-query-per-minute limit (and the connector's matching pacing) is off,
+  // or every run after the first would wait a minute; a finished query answers on its first poll.
+  fake.dvInitIntervalMs = 0;
+  fake.server.completeAfterPolls = 1;
+  fake.lrqSteps = 1;
+  fake.seedScenario(CONTRACT_SCENARIO);
+  const url = await fake.start();
+  const { reg, cmd } = CONTRACT_SCENARIO.processes;
+  const host = CONTRACT_SCENARIO.hosts.a.id;
+  const opts: SentinelOneConnectorOptions = { baseUrl: url, apiToken: fake.token, dvInitIntervalMs: 0, dvPollMs: 50, ...(engine === 'powerquery' ? { engine, sdlToken: fake.sdlToken } : {}) };
+  const make = async (): Promise<Connector> => new SentinelOneConnector(opts);
+  return {
+    vendor: engine === 'powerquery' ? 's1-pq' : 's1-dv', server: fake.server, connector: await make(), renew: make,
+    proc: { hostId: host, entityId: reg.entityId }, parent: { hostId: host, entityId: cmd.entityId },
+    userId: 'jdoe', window: CONTRACT_SCENARIO.window, stop: () => fake.stop(),
+  };
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -77,7 +125,7 @@ async function main(): Promise<void> {
   console.log(`connectors bench: ${QUERIES} queries per investigation, run concurrently; median of ${ITERATIONS} warm runs (token cached)`);
   console.log('vendor       latency  total ms  requests  total/latency  (total-total@0)/latency  serial estimate');
   const slowest: string[] = [];
-  for (const make of [elastic, crowdstrike]) {
+  for (const make of [elastic, crowdstrike, defender, () => sentinelone('deep-visibility'), () => sentinelone('powerquery')]) {
     const t = await make();
     try {
       await investigate(t); // warm: connections, token
@@ -88,6 +136,10 @@ async function main(): Promise<void> {
         let requests = 0;
         let parts: Record<string, number> = {};
         for (let i = 0; i < ITERATIONS; i++) {
+          if (t.renew) {
+            await t.connector.close?.();
+            t.connector = await t.renew();
+          }
           const before = t.server.log.length;
           const start = performance.now();
           parts = await investigate(t);
@@ -108,6 +160,7 @@ async function main(): Promise<void> {
     }
   }
   for (const line of slowest) console.log(line);
+  console.log('SentinelOne: the fake\'s Deep Visibility limit of 1 init-query per minute per token is switched off for this bench (fake.dvInitIntervalMs = 0, connector dvInitIntervalMs = 0), and queries are polled every 50 ms; with the limit on, each init-query after the first in a minute waits up to 60 s.');
   console.log('CrowdStrike: every NG-SIEM query is a job (create + poll = 2 round trips); all jobs start at once (the ancestry is walked locally from one host scan, file/network come from host scans filtered to the tree), so the floor is 2 round trips plus CPU.');
 }
 
