@@ -8,11 +8,11 @@ import { canonicalHash } from '../audit/canonical.js';
 import type { AuditSink } from '../audit/types.js';
 import { resolveAction } from './actions.js';
 import { timeoutDefaultFor, type ResponseConfig } from './config.js';
-import { badRequest, duplicateApprover, roleForbidden, selfApproval, staleHash, wrongState } from './errors.js';
+import { badRequest, duplicateApprover, ResponseError, roleForbidden, selfApproval, staleHash, wrongState } from './errors.js';
 import { hasRole, type Principal } from './identity.js';
 import { noScheduler, type ResponseScheduler } from './scheduler.js';
 import { OPEN_STATES, stepHash, type Actor, type Approval, type CaseStep, type Decision } from './step.js';
-import type { Audited, CaseMeta, StepStore } from './store.js';
+import { ConcurrentUpdate, type Audited, type CaseMeta, type StepStore } from './store.js';
 import type { AuditEntry } from '../audit/types.js';
 
 export const PLAYBOOK_ACTOR: Actor = { id: 'playbook:hive-dump', role: 'system' };
@@ -117,56 +117,66 @@ export class ResponseService {
     meta.planVersion += 1;
 
     const declarations = await this.options.declarations();
-    const existing = await this.store.list(caseId);
-    const matched = new Set<string>();
-    const created: CaseStep[] = [];
-    const rebound: CaseStep[] = [];
-
-    for (const planStep of planSteps) {
-      const same = existing.find(
-        (step) => !step.revertOf && !matched.has(step.stepId) && step.action === planStep.action && step.target === planStep.target && ['proposed', 'approved', 'running', 'done'].includes(step.state),
-      );
-      if (same) {
-        matched.add(same.stepId);
-        if (same.state === 'proposed' || same.state === 'approved') {
-          const after = await this.rebind(caseId, same.stepId, meta, planStep, 'the plan or its evidence changed');
-          if (after) rebound.push(after);
+    // Step ids allocated in an attempt that lost a race are reused by the next attempt (no gaps).
+    const ids: string[] = [];
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const existing = await this.store.list(caseId);
+      const matched = new Set<string>();
+      const creates: CaseStep[] = [];
+      const updates: { current: CaseStep; next: CaseStep }[] = [];
+      const reboundIds = new Set<string>();
+      const withdrawnIds = new Set<string>();
+      let used = 0;
+      for (const planStep of planSteps) {
+        const same = existing.find(
+          (step) => !step.revertOf && !matched.has(step.stepId) && step.action === planStep.action && step.target === planStep.target && ['proposed', 'approved', 'running', 'done'].includes(step.state),
+        );
+        if (same) {
+          matched.add(same.stepId);
+          const next = this.rebound(same, meta, planStep, 'the plan or its evidence changed');
+          if (next) {
+            updates.push({ current: same, next });
+            reboundIds.add(same.stepId);
+          }
+          continue;
         }
-        continue;
+        if (used === ids.length) ids.push(await this.store.nextStepId(caseId));
+        creates.push(this.newStep(caseId, ids[used++]!, planStep, meta, declarations, PLAYBOOK_ACTOR));
       }
-      const step = this.newStep(caseId, await this.store.nextStepId(caseId), planStep, meta, declarations, PLAYBOOK_ACTOR);
-      if (await this.store.create(step)) created.push(step);
+      // Open steps the new plan no longer contains are withdrawn: nobody may approve a step nobody proposes.
+      for (const step of existing) {
+        if (step.revertOf || matched.has(step.stepId) || (step.state !== 'proposed' && step.state !== 'approved')) continue;
+        updates.push({ current: step, next: { ...step, state: 'denied', decisions: [...step.decisions, this.decision('denied', PLAYBOOK_ACTOR, { reason: 'withdrawn: no longer in the plan' })] } });
+        withdrawnIds.add(step.stepId);
+      }
+      // The new steps, the re-bound and withdrawn ones, the meta and every record of the proposal: one atomic write.
+      let written: { created: CaseStep[]; updated: CaseStep[] };
+      try {
+        written = await this.store.writeBatch(caseId, { creates, updates, meta }, this.audit, ({ created, updated }) => [
+          ...updates.filter((u) => reboundIds.has(u.current.stepId)).map((u) => this.reboundEntry(caseId, u.current, updated.find((step) => step.stepId === u.current.stepId)!, 'the plan or its evidence changed')),
+          ...updates.filter((u) => withdrawnIds.has(u.current.stepId)).map((u): AuditEntry => ({ type: 'step.withdrawn', caseId, actor: PLAYBOOK_ACTOR, data: { stepId: u.current.stepId, action: u.current.action, target: u.current.target } })),
+          {
+            type: 'response.proposed',
+            caseId,
+            actor: PLAYBOOK_ACTOR,
+            data: {
+              planVersion: meta.planVersion,
+              planHash,
+              evidenceVersion: meta.evidenceVersion,
+              created: created.map((step) => ({ stepId: step.stepId, action: step.action, target: step.target, hash: step.hash, approvalsRequired: step.approvalsRequired, manual: step.connectorAction === null })),
+              rebound: updated.filter((step) => reboundIds.has(step.stepId)).map((step) => ({ stepId: step.stepId, hash: step.hash })),
+            },
+          },
+        ]);
+      } catch (err) {
+        if (err instanceof ConcurrentUpdate) continue;
+        throw err;
+      }
+      for (const step of [...written.created, ...written.updated.filter((step) => reboundIds.has(step.stepId))]) await this.announce(step, 'waiting for approval');
+      if (report.disposition === 'benign') await this.proposeBenignReversal(caseId, report, meta);
+      return this.store.list(caseId);
     }
-    // Open steps the new plan no longer contains are withdrawn: nobody may approve a step nobody proposes.
-    for (const step of existing) {
-      if (step.revertOf || matched.has(step.stepId) || (step.state !== 'proposed' && step.state !== 'approved')) continue;
-      await this.store.update(
-        caseId,
-        step.stepId,
-        (current) => ({
-          ...current,
-          state: 'denied',
-          decisions: [...current.decisions, this.decision('denied', PLAYBOOK_ACTOR, { reason: 'withdrawn: no longer in the plan' })],
-        }),
-        this.audited(() => [{ type: 'step.withdrawn', caseId, actor: PLAYBOOK_ACTOR, data: { stepId: step.stepId, action: step.action, target: step.target } }]),
-      );
-    }
-    await this.store.setMeta(caseId, meta);
-    await this.audit.append({
-      type: 'response.proposed',
-      caseId,
-      actor: PLAYBOOK_ACTOR,
-      data: {
-        planVersion: meta.planVersion,
-        planHash,
-        evidenceVersion: meta.evidenceVersion,
-        created: created.map((step) => ({ stepId: step.stepId, action: step.action, target: step.target, hash: step.hash, approvalsRequired: step.approvalsRequired, manual: step.connectorAction === null })),
-        rebound: rebound.map((step) => ({ stepId: step.stepId, hash: step.hash })),
-      },
-    });
-    for (const step of [...created, ...rebound]) await this.announce(step, 'waiting for approval');
-    if (report.disposition === 'benign') await this.proposeBenignReversal(caseId, report, meta);
-    return this.store.list(caseId);
+    throw new ResponseError('HW_ERR_CONTENDED', 409, `the steps of case ${caseId} kept changing while the plan was proposed; retry`);
   }
 
   private newStep(caseId: string, stepId: string, planStep: PlanStep, meta: CaseMeta, declarations: readonly ActionDeclaration[], requestedBy: Actor): CaseStep {
@@ -214,32 +224,44 @@ export class ResponseService {
     };
   }
 
-  /** Re-binds an open step to the current plan/evidence: a new hash, so earlier approvals are void. */
-  private async rebind(caseId: string, stepId: string, meta: CaseMeta, planStep: PlanStep | null, why: string): Promise<CaseStep | null> {
-    const { before, after } = await this.store.update(caseId, stepId, (current) => {
-      if (current.state !== 'proposed' && current.state !== 'approved') return current;
-      const next: CaseStep = {
-        ...current,
-        params: planStep ? (planStep.params ?? {}) : current.params,
-        reason: planStep ? planStep.reason : current.reason,
-        evidenceVersion: meta.evidenceVersion,
-        planHash: current.revertOf ? current.planHash : meta.planHash,
-      };
-      next.hash = stepHash(next);
-      if (next.hash === current.hash) return current;
-      const voided = current.approvals.length > 0;
-      return {
-        ...next,
-        state: 'proposed',
-        approvals: [],
-        decisions: voided ? [...current.decisions, this.decision('voided', PLAYBOOK_ACTOR, { reason: why, hash: current.hash })] : current.decisions,
-      };
-    }, this.audited((next, prior) => next.hash === prior!.hash ? [] : [{
+  /** An open step re-bound to the current plan/evidence: a new hash, so earlier approvals are void; null = unchanged. */
+  private rebound(current: CaseStep, meta: CaseMeta, planStep: PlanStep | null, why: string): CaseStep | null {
+    if (current.state !== 'proposed' && current.state !== 'approved') return null;
+    const next: CaseStep = {
+      ...current,
+      params: planStep ? (planStep.params ?? {}) : current.params,
+      reason: planStep ? planStep.reason : current.reason,
+      evidenceVersion: meta.evidenceVersion,
+      planHash: current.revertOf ? current.planHash : meta.planHash,
+    };
+    next.hash = stepHash(next);
+    if (next.hash === current.hash) return null;
+    const voided = current.approvals.length > 0;
+    return {
+      ...next,
+      state: 'proposed',
+      approvals: [],
+      decisions: voided ? [...current.decisions, this.decision('voided', PLAYBOOK_ACTOR, { reason: why, hash: current.hash })] : current.decisions,
+    };
+  }
+
+  private reboundEntry(caseId: string, prior: CaseStep, next: CaseStep, why: string): AuditEntry {
+    return {
       type: 'step.rebound',
       caseId,
       actor: PLAYBOOK_ACTOR,
-      data: { stepId, previousHash: prior!.hash, hash: next.hash, evidenceVersion: next.evidenceVersion, voidedApprovals: prior!.approvals.map((a) => ({ identity: a.identity, hash: a.hash })), reason: why },
-    }]));
+      data: { stepId: prior.stepId, previousHash: prior.hash, hash: next.hash, evidenceVersion: next.evidenceVersion, voidedApprovals: prior.approvals.map((a) => ({ identity: a.identity, hash: a.hash })), reason: why },
+    };
+  }
+
+  /** Re-binds an open step to the current plan/evidence (atomic with its `step.rebound` record). */
+  private async rebind(caseId: string, stepId: string, meta: CaseMeta, planStep: PlanStep | null, why: string): Promise<CaseStep | null> {
+    const { before, after } = await this.store.update(
+      caseId,
+      stepId,
+      (current) => this.rebound(current, meta, planStep, why) ?? current,
+      this.audited((next, prior) => (next.hash === prior!.hash ? [] : [this.reboundEntry(caseId, prior!, next, why)])),
+    );
     if (after.hash === before.hash) return null;
     return after;
   }
@@ -255,8 +277,8 @@ export class ResponseService {
     }
     if (!meta.exceptionCandidate) {
       meta.exceptionCandidate = canonicalHash({ ruleVersion: report.ruleVersion, hostId: report.hostId, outputPath: report.outputPath, hives: report.hives });
-      await this.store.setMeta(caseId, meta);
-      await this.audit.append({
+      // The candidate in the meta and its record: one atomic write.
+      await this.store.writeBatch(caseId, { meta }, this.audit, () => [{
         type: 'exception.candidate',
         caseId,
         actor: PLAYBOOK_ACTOR,
@@ -272,7 +294,7 @@ export class ResponseService {
           factors: report.factors.map((factor) => ({ id: factor.id, weight: factor.weight })),
           evidenceVersion: meta.evidenceVersion,
         },
-      });
+      }]);
     }
   }
 
@@ -418,10 +440,8 @@ export class ResponseService {
     try {
       meta = (await this.store.getMeta(caseId))!;
       meta.evidenceVersion += 1;
-      // Write-ahead: the request is recorded before the version moves, so a crash leaves a record, never an
-      // unrecorded bump (each voided approval is recorded atomically by rebind).
-      await this.audit.append({ type: 'evidence.requested', caseId, actor: actorOf(principal), data: { stepId, question, evidenceVersion: meta.evidenceVersion } });
-      await this.store.setMeta(caseId, meta);
+      // The bump and its record are one atomic write (each voided approval is recorded atomically by rebind).
+      await this.store.writeBatch(caseId, { meta }, this.audit, () => [{ type: 'evidence.requested', caseId, actor: actorOf(principal), data: { stepId, question, evidenceVersion: meta.evidenceVersion } }]);
       for (const step of await this.store.list(caseId)) {
         if (step.state === 'proposed' || step.state === 'approved') await this.rebind(caseId, step.stepId, meta, null, `more evidence requested by ${principal.id}`);
       }

@@ -63,6 +63,60 @@ redis.call('RPUSH', KEYS[2], ARGV[2])
 return 'OK'
 `;
 
+// Several step writes of one case (created steps, compare-and-set updates), the case meta and their audit
+// records as one atomic unit: a plan proposal with its `response.proposed` record, a revert claim with the
+// revert step and its record. Every check runs before any write (Redis does not roll a script back), and
+// the audit records are appended before the state, so a failing append leaves every step untouched.
+// KEYS: audit stream, audit head, audit case index, step list, meta, then the update steps, then the created.
+// ARGV: expected head ('-' = no records), new head, nUpdates, nCreates, meta json ('' = unchanged), nRecords,
+// then per update (expected rev, expected state, new json), per create (json, step id), per record (json, hash).
+const BATCH_AUDITED_SCRIPT = `
+local nu = tonumber(ARGV[3])
+local nc = tonumber(ARGV[4])
+local nr = tonumber(ARGV[6])
+local a = 7
+for i = 1, nu do
+  local raw = redis.call('GET', KEYS[5 + i])
+  if not raw then return 'GONE:' .. KEYS[5 + i] end
+  local cur = cjson.decode(raw)
+  if tostring(cur.rev) ~= ARGV[a] then return 'REV:' .. tostring(cur.rev) .. ':' .. cur.state end
+  if cur.state ~= ARGV[a + 1] then return 'STATE:' .. cur.state end
+  a = a + 3
+end
+for i = 1, nc do
+  if redis.call('EXISTS', KEYS[5 + nu + i]) == 1 then return 'EXISTS:' .. KEYS[5 + nu + i] end
+end
+if ARGV[1] ~= '-' and (redis.call('GET', KEYS[2]) or '') ~= ARGV[1] then return 'HEAD' end
+local r = 7 + 3 * nu + 2 * nc
+for i = 0, nr - 1 do
+  local id = redis.call('XADD', KEYS[1], '*', 'r', ARGV[r + 2 * i], 'h', ARGV[r + 1 + 2 * i])
+  redis.call('RPUSH', KEYS[3], id)
+end
+if nr > 0 then redis.call('SET', KEYS[2], ARGV[2]) end
+a = 7
+for i = 1, nu do
+  redis.call('SET', KEYS[5 + i], ARGV[a + 2])
+  a = a + 3
+end
+for i = 1, nc do
+  redis.call('SET', KEYS[5 + nu + i], ARGV[a])
+  redis.call('RPUSH', KEYS[4], ARGV[a + 1])
+  a = a + 2
+end
+if ARGV[5] ~= '' then redis.call('SET', KEYS[5], ARGV[5]) end
+return 'OK'
+`;
+
+/** One atomic multi-step write of a case (see BATCH_AUDITED_SCRIPT). */
+export interface CaseBatch {
+  /** New steps (refused as a whole if any id exists). */
+  creates?: CaseStep[];
+  /** Compare-and-set updates: `current` is what the caller read; `next` is written with rev + 1. */
+  updates?: { current: CaseStep; next: CaseStep }[];
+  /** The case meta to store with the steps. */
+  meta?: CaseMeta;
+}
+
 /** The audit records a step write carries: built from the step as it will be stored. */
 export interface Audited {
   sink: AuditSink;
@@ -211,6 +265,44 @@ export class StepStore {
       }
     }
     throw new ResponseError('HW_ERR_CONTENDED', 409, `step ${stepId} kept changing while we updated it; retry`);
+  }
+
+  /**
+   * Writes a batch of step creations and updates, the meta and the audit records of a case in one atomic
+   * unit. Throws ConcurrentUpdate when a step changed or a created id exists (callers re-read and re-decide).
+   * `entries` is built from the steps as they will be stored.
+   */
+  async writeBatch(caseId: string, batch: CaseBatch, sink: AuditSink | undefined, entries: (written: { created: CaseStep[]; updated: CaseStep[] }) => AuditEntry[]): Promise<{ created: CaseStep[]; updated: CaseStep[] }> {
+    const creates = batch.creates ?? [];
+    const stamp = new Date().toISOString();
+    const updates = (batch.updates ?? []).map(({ current, next }) => {
+      if (current.caseId !== caseId || next.stepId !== current.stepId) throw new Error(`writeBatch: step ${current.stepId} is not an update of case ${caseId}`);
+      if (!canTransition(current.state, next.state)) throw wrongState(current.stepId, current.state, `one of ${legalFrom(next.state)}`);
+      return { current, written: { ...next, rev: current.rev + 1, updatedAt: stamp } as CaseStep };
+    });
+    const written = { created: creates, updated: updates.map((u) => u.written) };
+    const records = sink ? entries(written) : [];
+    const log = sink && records.length > 0 && sameServer(this.redis, sink) ? sink : null;
+    const keys = [
+      log?.keys.stream ?? '-', log?.keys.head ?? '-', log?.keys.caseIndex(caseId) ?? '-', this.keys.steps(caseId), this.keys.meta(caseId),
+      ...updates.map((u) => this.keys.step(caseId, u.current.stepId)),
+      ...creates.map((step) => this.keys.step(caseId, step.stepId)),
+    ];
+    const stepArgs = [
+      ...updates.flatMap((u) => [String(u.current.rev), u.current.state, JSON.stringify(u.written)]),
+      ...creates.flatMap((step) => [JSON.stringify(step), step.stepId]),
+    ];
+    const run = (headRaw: string, newHead: string, sealed: string[]) =>
+      this.redis.eval(BATCH_AUDITED_SCRIPT, keys.length, ...keys, headRaw, newHead, String(updates.length), String(creates.length), batch.meta ? JSON.stringify(batch.meta) : '', String(sealed.length / 2), ...stepArgs, ...sealed);
+    const reply = log
+      ? await this.withHead(log, records, (headRaw, newHead, sealed) => run(headRaw ?? '', newHead, sealed))
+      : String(await run('-', '', []));
+    if (reply !== 'OK') throw new ConcurrentUpdate(reply.split(':').pop() ?? 'unknown');
+    // A sink that is not the Redis chain (Redis-free runs) is appended after the state write.
+    if (sink && !log) for (const entry of records) await sink.append(entry);
+    for (const u of updates) this.onTransition?.(u.current, u.written);
+    if (creates.length > 0 || updates.length > 0) await this.touchCase(caseId);
+    return written;
   }
 
   async getMeta(caseId: string): Promise<CaseMeta | null> {
