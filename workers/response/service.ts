@@ -361,27 +361,43 @@ export class ResponseService {
   }
 
   private async requestRevert(caseId: string, stepId: string, by: Actor, reason: string): Promise<CaseStep> {
-    const revertId = await this.store.nextStepId(caseId);
-    // Claiming the revert on the original step is the compare-and-set: two responders cannot both revert it.
-    const { after: original } = await this.store.update(caseId, stepId, async (step) => {
-      if (step.state !== 'done') throw wrongState(stepId, step.state, 'done');
-      if (!step.reversible) throw badRequest('step', `step ${stepId} (${step.action}) cannot be undone`);
-      if (step.revertedBy) {
-        const prior = await this.store.get(caseId, step.revertedBy);
+    let revertId: string | undefined;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const original = await this.store.mustGet(caseId, stepId);
+      if (original.state !== 'done') throw wrongState(stepId, original.state, 'done');
+      if (!original.reversible) throw badRequest('step', `step ${stepId} (${original.action}) cannot be undone`);
+      if (original.revertedBy) {
+        // The claim is written with the revert step, so a claim names a step that exists (a claim without one
+        // can only come from data written before the two were atomic, and is free).
+        const prior = await this.store.get(caseId, original.revertedBy);
         if (prior && !['denied', 'expired', 'failed'].includes(prior.state)) {
           throw wrongState(stepId, `already being reverted by ${prior.stepId} (${prior.state})`, 'done without an open revert');
         }
-        // Claimed a moment ago and the revert step is not written yet: another request is creating it.
-        // (A claim whose step never appeared, after a crash, is free again after a minute.)
-        if (!prior && Date.now() - Date.parse(step.updatedAt) < 60_000) {
-          throw wrongState(stepId, `already being reverted by ${step.revertedBy}`, 'done without an open revert');
-        }
       }
-      return { ...step, revertedBy: revertId };
-    });
-    const meta = (await this.store.getMeta(caseId))!;
+      revertId ??= await this.store.nextStepId(caseId);
+      const step = this.revertStep(original, revertId, (await this.store.getMeta(caseId))!, by, reason);
+      try {
+        // The claim on the original (`revertedBy`), the revert step and its record: one atomic write. The claim is
+        // a compare-and-set on the original, so two responders cannot both revert it.
+        await this.store.writeBatch(caseId, { creates: [step], updates: [{ current: original, next: { ...original, revertedBy: revertId } }] }, this.audit, () => [{
+          type: 'step.revert_requested',
+          caseId,
+          actor: by,
+          data: { stepId: revertId, revertOf: stepId, action: original.action, inverse: step.connectorAction ?? 'manual', target: step.target, hash: step.hash, reason, previousRevert: original.revertedBy },
+        }]);
+      } catch (err) {
+        if (err instanceof ConcurrentUpdate) continue;
+        throw err;
+      }
+      await this.announce(step, `waiting for approval to undo ${original.action}`);
+      return step;
+    }
+    throw new ResponseError('HW_ERR_CONTENDED', 409, `step ${stepId} kept changing while its revert was requested; retry`);
+  }
+
+  private revertStep(original: CaseStep, revertId: string, meta: CaseMeta, by: Actor, reason: string): CaseStep {
     const base = {
-      caseId,
+      caseId: original.caseId,
       stepId: revertId,
       action: 'reverse_containment' as const,
       target: original.target,
@@ -393,7 +409,7 @@ export class ResponseService {
     };
     const highImpact = meta.criticality === 'critical' || this.config.highImpactActions.includes('reverse_containment');
     const now = this.iso();
-    const step: CaseStep = {
+    return {
       ...base,
       reason: `undo ${original.stepId} (${original.action} ${original.target}): ${reason}`,
       reversible: false,
@@ -421,14 +437,6 @@ export class ResponseService {
       updatedAt: now,
       rev: 0,
     };
-    await this.store.create(step, this.audited(() => [{
-      type: 'step.revert_requested',
-      caseId,
-      actor: by,
-      data: { stepId: revertId, revertOf: stepId, action: original.action, inverse: step.connectorAction ?? 'manual', target: step.target, hash: step.hash, reason },
-    }]));
-    await this.announce(step, `waiting for approval to undo ${original.action}`);
-    return step;
   }
 
   /** Bumps the evidence version (voiding approvals of open steps) and re-runs an investigation step. */
