@@ -5,6 +5,7 @@
 import type { ActionStatus, Connector } from '../../connectors/types.js';
 import type { AuditSink } from '../audit/types.js';
 import { buildRequest, isDeclared } from './actions.js';
+import { definiteRefusal } from './refusal.js';
 import type { ResponseConfig } from './config.js';
 import { ResponseService } from './service.js';
 import { idempotencyKey, stepHash, type Actor, type CaseStep } from './step.js';
@@ -163,7 +164,13 @@ export class StepExecutor {
         if (running.state !== 'running' || running.requestedAt !== requestedAt) {
           return { stepId: running.stepId, state: running.state, actionId: running.actionId, note: 'another worker took the step over' };
         }
-        status = await connector.runAction(request);
+        try {
+          status = await connector.runAction(request);
+        } catch (err) {
+          // Clearing the mark is best effort: if it fails, the mark stays and the retry waits (the safe side).
+          await this.refused(running, requestedAt, key, err).catch(() => undefined);
+          throw err;
+        }
         answer = this.entry('action.response', running, { actionId: status.actionId, state: status.state, vendor: status.vendor, detail: status.detail ?? null });
       }
       if (status.state === 'unsupported') {
@@ -190,6 +197,27 @@ export class StepExecutor {
     }
     if (status.state === 'done') return this.finish(running, 'done', status.actionId, status.detail ?? `${kind} done`);
     return this.finish(running, 'failed', status.actionId, status.detail ?? `${kind} ${status.state}`);
+  }
+
+  /**
+   * After a failed request: when the vendor definitely did not create the action, `requestedAt` is cleared
+   * with an `action.refused` record (one atomic write), so the retry sends at once instead of waiting out
+   * `reconcileGraceMs`. An ambiguous failure keeps the mark: the retry first looks for the action by its key.
+   */
+  private async refused(running: CaseStep, requestedAt: string, key: string, err: unknown): Promise<void> {
+    const refusal = definiteRefusal(err);
+    if (!refusal) return;
+    const detail = err instanceof Error ? err.message : String(err);
+    await this.options.store.update(
+      running.caseId,
+      running.stepId,
+      (step) => (step.state === 'running' && !step.actionId && step.requestedAt === requestedAt ? { ...step, requestedAt: null, detail: `refused: ${detail}` } : step),
+      this.audited((next, before) =>
+        before.requestedAt === requestedAt && next.requestedAt === null
+          ? [this.entry('action.refused', next, { kind: next.connectorAction, idempotencyKey: key, code: refusal.code, status: refusal.status, reason: refusal.reason, detail })]
+          : [],
+      ),
+    );
   }
 
   /** Marks a running step done or failed (for example after the job ran out of attempts). */
