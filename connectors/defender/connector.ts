@@ -30,7 +30,7 @@ import type {
 import { DEFENDER_BASE_ACTIONS, DEFENDER_KILL_ACTION } from './declarations.js';
 import { alertRowToEcs, fileRowToEcs, networkRowToEcs, processRowToEcs, type Row } from './ecs.js';
 import { parseMdeEntityId } from './entity.js';
-import { ROW_LIMIT, activityKql, alertsKql, childrenKql, processKql, processesKql, type PidPin, type Span } from './kql.js';
+import { ROW_LIMIT, activityKql, alertsKql, childrenKql, hostProcessesKql, processKql, processesKql, type PidPin, type Span } from './kql.js';
 
 export interface DefenderConnectorOptions {
   tenantId: string;
@@ -57,6 +57,8 @@ export interface DefenderConnectorOptions {
   pidToleranceMs?: number;
   /** Advanced Hunting keeps 30 days; older windows answer coverage none. */
   retentionDays?: number;
+  /** How far before a process the ancestry scan reaches for its ancestors. Default 24 h. */
+  ancestryLookbackMs?: number;
   /** How long a machine lookup (onboarded or not) is reused. Default 60 000 ms. */
   machineCacheMs?: number;
   timeoutMs?: number;
@@ -181,18 +183,41 @@ export class DefenderConnector implements Connector {
     const span = this.span('getAncestry', window);
     const pin = this.pin('getAncestry', proc);
     const host = proc.hostId;
-    const firstKql = processKql(host, pin, pin.creation ? this.around(pin.creation) : span, !pin.creation);
-    const [machine, firstRows] = await Promise.all([this.machine('getAncestry', host), this.hunt('getAncestry', firstKql)]);
-    if (!machine) return this.notOnboarded(host, firstKql, window);
-    const queries = [firstKql];
+    // One scan of the device's process creations up to the process, reaching back the lookback, and the
+    // chain is walked in it locally: one round trip (with the machine lookup beside it), not one per level.
+    // Only an ancestor the scan cannot answer for (older than the lookback, or the scan hit its row limit)
+    // costs a pinned hunting call, which fetches two levels (a row names parent and grandparent).
+    const end = pin.creation ? pin.creation.to : span.to;
+    const scan: Span = { from: Math.min(pin.creation ? end : span.from, end - (this.opts.ancestryLookbackMs ?? 24 * 60 * MINUTE)), to: end };
+    const scanKql = hostProcessesKql(host, scan);
+    const [machine, scanned] = await Promise.all([this.machine('getAncestry', host), this.hunt('getAncestry', scanKql)]);
+    if (!machine) return this.notOnboarded(host, scanKql, window);
+    const complete = scanned.length < ROW_LIMIT;
+    const queries = [scanKql];
+    // Rows are newest first, so the first match of a pid without a creation time is its latest holder.
+    let row = scanned.find((r) => Number(r.ProcessId) === pin.pid && (pin.creation ? inSpan(Date.parse(String(r.ProcessCreationTime)), pin.creation) : inSpan(Date.parse(String(r.Timestamp)), span)));
+    if (!row) {
+      const firstKql = processKql(host, pin, pin.creation ? this.around(pin.creation) : span, !pin.creation);
+      queries.push(firstKql);
+      row = (await this.hunt('getAncestry', firstKql))[0];
+    }
     const chain: EcsEvent[] = [];
-    let row = firstRows[0];
     let note: string | undefined;
-    // A process row names its parent and its grandparent (pid + creation time), so each further call
-    // fetches two levels: two levels cost two round trips in all.
+    const stop = (pid: number) => `ancestry stops after ${chain.length} of ${levels} levels: no process event for pid ${pid} on machine ${host} in the hunting data`;
     while (row && chain.length < levels) {
       const want = this.ancestorPins(row).slice(0, levels - chain.length);
       if (want.length === 0) break;
+      const childStart = Date.parse(String(row.ProcessCreationTime ?? row.Timestamp));
+      const local = this.inScan(scanned, scan, complete, want[0]!, childStart);
+      if (local === null) {
+        note = stop(want[0]!.pid);
+        break;
+      }
+      if (local) {
+        chain.push(processRowToEcs(local));
+        row = local;
+        continue;
+      }
       let rows: Row[];
       let kql: string;
       if (want.every((p) => p.creation)) {
@@ -202,7 +227,6 @@ export class DefenderConnector implements Connector {
         rows = await this.hunt('getAncestry', kql);
       } else {
         // Without a creation time the parent is the last process with that pid started before the child.
-        const childStart = Date.parse(String(row.ProcessCreationTime ?? row.Timestamp));
         kql = processKql(host, { pid: want[0]!.pid }, { from: childStart - 24 * 60 * MINUTE, to: childStart }, true);
         rows = await this.hunt('getAncestry', kql);
         want.length = 1;
@@ -212,7 +236,7 @@ export class DefenderConnector implements Connector {
       for (const wanted of want) {
         const found = rows.find((r) => Number(r.ProcessId) === wanted.pid && (!wanted.creation || inSpan(Date.parse(String(r.ProcessCreationTime)), wanted.creation)));
         if (!found) {
-          note = `ancestry stops after ${chain.length} of ${levels} levels: no process event for pid ${wanted.pid} on machine ${host} in the hunting data`;
+          note = stop(wanted.pid);
           break;
         }
         chain.push(processRowToEcs(found));
@@ -224,6 +248,22 @@ export class DefenderConnector implements Connector {
     const query = queries.join('\n\n');
     if (note) return { events: chain, coverage: 'partial', query, window, note };
     return { events: chain, coverage: 'full', query, window };
+  }
+
+  /**
+   * An ancestor from the scan: its row; null when the scan is complete over where it must be (so it is not
+   * in the hunting data); undefined when the scan cannot tell (ask Advanced Hunting).
+   */
+  private inScan(rows: Row[], scan: Span, complete: boolean, wanted: PidPin, childStart: number): Row | null | undefined {
+    const found = rows.find((r) => {
+      if (Number(r.ProcessId) !== wanted.pid) return false;
+      if (wanted.creation) return inSpan(Date.parse(String(r.ProcessCreationTime)), wanted.creation);
+      return Date.parse(String(r.ProcessCreationTime ?? r.Timestamp)) <= childStart;
+    });
+    if (found) return found;
+    if (!complete) return undefined;
+    const where = wanted.creation ?? { from: childStart - 24 * 60 * MINUTE, to: childStart };
+    return where.from - this.tolerance >= scan.from && where.to <= scan.to ? null : undefined;
   }
 
   /** The parent and grandparent a process row names, nearest first. */
@@ -276,9 +316,10 @@ export class DefenderConnector implements Connector {
   }
 
   async getHostDetails(hostId: string): Promise<HostDetails> {
-    const machine = await this.machine('getHostDetails', hostId);
+    // The machine and its actions are asked together (one round trip); the actions of an unknown machine are
+    // an empty list and go unused.
+    const [machine, actions] = await Promise.all([this.machine('getHostDetails', hostId), this.machineActions('getHostDetails', hostId)]);
     if (!machine) return { hostId, agentId: null, online: null, isolated: null };
-    const actions = await this.machineActions('getHostDetails', hostId);
     const latest = actions
       .filter((a) => (a.type === 'Isolate' || a.type === 'Unisolate') && a.status === 'Succeeded')
       .sort((a, b) => String(b.creationDateTimeUtc ?? '').localeCompare(String(a.creationDateTimeUtc ?? '')))[0];

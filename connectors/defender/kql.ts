@@ -63,6 +63,18 @@ export function processesKql(deviceId: string, pins: PidPin[], window: Span): st
   ].join('\n');
 }
 
+/** Every process created on a device in a span, newest first: one scan the ancestry is walked in locally. */
+export function hostProcessesKql(deviceId: string, window: Span): string {
+  return [
+    'DeviceProcessEvents',
+    `| where ${between('Timestamp', window)}`,
+    `| where DeviceId == ${kqlString(deviceId)}`,
+    `| project ${PROCESS_COLUMNS}`,
+    '| order by Timestamp desc',
+    `| take ${ROW_LIMIT}`,
+  ].join('\n');
+}
+
 /** Processes created by one process (its children; for the alert's parent, the alert's siblings). */
 export function childrenKql(deviceId: string, parent: PidPin, window: Span): string {
   return [

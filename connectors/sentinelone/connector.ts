@@ -179,18 +179,22 @@ export class SentinelOneConnector implements Connector {
   async getAncestry(proc: ProcessRef, levels: number, window: TimeWindow): Promise<QueryResult> {
     const span = this.span('getAncestry', window);
     this.requireRef('getAncestry', proc);
+    // Ancestors may predate the window: reach back at least the configured lookback.
+    const back = { from: Math.min(span.from, span.to - (this.opts.ancestryLookbackMs ?? 86_400_000)), to: span.to };
+    // Ancestors usually started long before the alert, so the lineage query is nearly always needed. When no
+    // init-query pacing applies it starts now, alongside the merged events query (one round of queries, not
+    // two in a row); under Deep Visibility's 1/min it stays lazy, so it spends the next slot only when needed.
+    const eager = this.unpaced() ? this.snapshot('getAncestry', proc.hostId, back, 'lineage') : null;
+    eager?.catch(() => undefined); // awaited below when used; a failure must not go unhandled if it is not
     // The process itself is near the end of an ancestry window (the alert): look there with the other questions.
     const near = await this.snapshot('getAncestry', proc.hostId, { from: Math.max(span.from, span.to - 3_600_000), to: span.to });
     if (near.coverage === 'none') return this.answer(near, `ancestry of ${this.refFilter('TgtProc', proc)}`, [], window);
     let pool = near.events.filter(isProcessStart);
     let lineage: Snapshot | null = null;
-    // Ancestors usually started long before the alert: one query for the host's process creations over the
-    // whole window, fetched only when the snapshot lacks one, answers every level.
+    // One query for the host's process creations over the whole lookback answers every level.
     const widen = async (): Promise<boolean> => {
       if (lineage) return false;
-      // Ancestors may predate the window: reach back at least the configured lookback.
-      const back = { from: Math.min(span.from, span.to - (this.opts.ancestryLookbackMs ?? 86_400_000)), to: span.to };
-      lineage = await this.snapshot('getAncestry', proc.hostId, back, 'lineage');
+      lineage = await (eager ?? this.snapshot('getAncestry', proc.hostId, back, 'lineage'));
       pool = lineage.events;
       return true;
     };
@@ -244,13 +248,16 @@ export class SentinelOneConnector implements Connector {
 
   async getAlertsForHost(hostId: string, window: TimeWindow): Promise<QueryResult> {
     const span = this.span('getAlertsForHost', window);
-    const agent = await this.agentByUuid('getAlertsForHost', hostId);
     const query = `GET /threats?agentIds=<agent of ${hostId}>&createdAt__gte=${iso(span.from)}; GET /cloud-detection/alerts?origAgentUuid__contains=${hostId}&createdAt__gte=${iso(span.from)}`;
-    if (!agent) return { events: [], coverage: 'none', query, window, note: `no SentinelOne agent has uuid ${hostId}` };
     const range = { createdAt__gte: iso(span.from), createdAt__lte: iso(span.to) };
+    // STAR alerts are asked by uuid, so they go out with the agent lookup; only /threats needs the agent id.
+    const starList = this.list('getAlertsForHost', '/cloud-detection/alerts', { origAgentUuid__contains: hostId, ...range });
+    starList.catch(() => undefined); // awaited below unless the agent is unknown
+    const agent = await this.agentByUuid('getAlertsForHost', hostId);
+    if (!agent) return { events: [], coverage: 'none', query, window, note: `no SentinelOne agent has uuid ${hostId}` };
     const [threats, star] = await Promise.all([
       this.list('getAlertsForHost', '/threats', { agentIds: agent.id, ...range, sortBy: 'createdAt', sortOrder: 'asc' }),
-      this.list('getAlertsForHost', '/cloud-detection/alerts', { origAgentUuid__contains: hostId, ...range }),
+      starList,
     ]);
     const events = [...threats.items.map((t) => threatToEcs(t, hostId)), ...star.items.map(starAlertToEcs).filter((e) => getString(e, 'host.id') === hostId)].sort(byTime);
     const truncated = threats.truncated || star.truncated;
@@ -486,11 +493,15 @@ export class SentinelOneConnector implements Connector {
     const query = this.sdl
       ? powerQuery(hostId, types, this.opts.dvMaxEvents ?? 20_000)
       : types.length === 1 ? `AgentUUID = ${q(hostId)} AND EventType = ${q(types[0]!)}` : `AgentUUID = ${q(hostId)} AND EventType In (${types.map(q).join(', ')})`;
+    const run = () => (this.sdl ? this.pqQuery(operation, this.sdl, query, span) : this.dvQuery(operation, query, span));
+    // Unpaced, the query goes out with the agent lookup (one round trip saved). Under Deep Visibility's
+    // 1 init-query a minute the agent is checked first, so an unknown host never spends that slot.
+    const early = this.unpaced() ? settle(run()) : null;
     const agent = await this.agentByUuid(operation, hostId);
     if (!agent) return { events: [], query, coverage: 'none', note: `no SentinelOne agent has uuid ${hostId}; its telemetry is not in Deep Visibility` };
     let result: { events: Record<string, unknown>[]; truncated: boolean };
     try {
-      result = this.sdl ? await this.pqQuery(operation, this.sdl, query, span) : await this.dvQuery(operation, query, span);
+      result = early ? unsettle(await early) : await run();
     } catch (e) {
       if (e instanceof ConnectorError && e.status === 403) {
         return { events: [], query, coverage: 'none', note: 'Deep Visibility is not available to this token (needs the Complete SKU and SDL Data.viewEdr)' };
@@ -558,9 +569,10 @@ export class SentinelOneConnector implements Connector {
     const id = state.id;
     const deadline = this.clock.now() + (this.opts.dvDeadlineMs ?? 120_000);
     try {
-      while (state.stepsCompleted < state.stepsTotal) {
+      // The first poll goes at once (as with Deep Visibility): a short query is often done by then.
+      for (let polls = 0; state.stepsCompleted < state.stepsTotal; polls++) {
         if (this.clock.now() >= deadline) throw this.error(operation, 'HW_ERR_CONNECTOR_TIMEOUT', `PowerQuery ${id} at step ${state.stepsCompleted} of ${state.stepsTotal} after ${this.opts.dvDeadlineMs ?? 120_000} ms`, 'raise dvDeadlineMs or narrow the window');
-        await this.clock.sleep(this.opts.dvPollMs ?? 1_000);
+        if (polls > 0) await this.clock.sleep(this.opts.dvPollMs ?? 1_000);
         const res = await sdl.request({ operation, method: 'GET', url: `/sdl/v2/api/queries/${encodeURIComponent(id)}`, params: { lastStepSeen: state.stepsCompleted }, headers: tag ? { 'X-Dataset-Query-Forward-Tag': tag } : {} });
         tag = res.headers['x-dataset-query-forward-tag'] ?? tag;
         state = this.parse(operation, pqSchema, res.data);
@@ -572,6 +584,11 @@ export class SentinelOneConnector implements Connector {
     const rows = tableRows(state.data ?? undefined);
     const limit = this.opts.dvMaxEvents ?? 20_000;
     return { events: rows.map(pqRowToDvEvent), truncated: rows.length >= limit || (state.data?.matchCount ?? 0) > rows.length };
+  }
+
+  /** No init-query budget to protect: PowerQuery (100/s), or Deep Visibility pacing switched off. */
+  private unpaced(): boolean {
+    return this.sdl !== null || (this.opts.dvInitIntervalMs ?? 60_000) <= 0;
   }
 
   /** Spaces init-queries by the interval; concurrent callers take consecutive slots. */
@@ -631,6 +648,13 @@ export class SentinelOneConnector implements Connector {
   }
 }
 
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+/** A promise that never rejects (started early, awaited later or dropped without an unhandled rejection). */
+const settle = <T>(p: Promise<T>): Promise<Settled<T>> => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+const unsettle = <T>(s: Settled<T>): T => {
+  if (s.ok) return s.value;
+  throw s.error;
+};
 const q = (value: string): string => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 const iso = (ms: number): string => new Date(ms).toISOString();
 const byTime = (a: EcsEvent, b: EcsEvent): number => Date.parse(getString(a, '@timestamp') ?? '') - Date.parse(getString(b, '@timestamp') ?? '');

@@ -90,17 +90,31 @@ describe('defender connector', () => {
     expect(alerts.events[0]).toMatchObject({ event: { kind: 'signal', severity_name: 'High' }, rule: { name: 'Suspicious registry hive export' } });
   });
 
-  it('walks two ancestry levels in two hunting calls (a row names parent and grandparent), and says where it stops', async () => {
+  it('walks the ancestry locally in one scan of the device\'s process creations, and says where it stops', async () => {
     const { fake, connector } = await fresh();
     const two = await connector.getAncestry({ hostId: host, entityId: entityIdOf(reg) }, 2, window);
     expect(two.events.map((e) => getString(e, 'process.name'))).toEqual(['cmd.exe', 'explorer.exe']);
-    expect(fake.queries).toHaveLength(2);
-    expect(fake.queries[1]).toContain('| where (ProcessId == 4100 and ProcessCreationTime between (');
-    expect(fake.queries[1]).toContain(') or (ProcessId == 2000 and ProcessCreationTime between (');
+    expect(fake.queries).toHaveLength(1);
+    expect(fake.queries[0]).toContain(`| where DeviceId == "${host}"`);
+    expect(fake.queries[0]).toContain('| order by Timestamp desc');
+    expect(fake.queries[0]).not.toContain('ProcessId ==');
+    // pid 600 (explorer's parent) would have started inside the scan, which is complete: absent, no more calls.
     const three = await connector.getAncestry({ hostId: host, pid: reg.pid, startTime: reg.start }, 3, window);
     expect(three.events).toHaveLength(2);
     expect(three.coverage).toBe('partial');
     expect(three.note).toMatch(/stops after 2 of 3 levels: no process event for pid 600/);
+    expect(fake.queries).toHaveLength(2);
+  });
+
+  it('fetches an ancestor older than the scan with one pinned call for two levels (a row names parent and grandparent)', async () => {
+    const { fake, connector } = await fresh({ ancestryLookbackMs: 3_600_000 });
+    // explorer.exe started 3 h before reg.exe: outside a 1 h scan.
+    const two = await connector.getAncestry({ hostId: host, entityId: entityIdOf(reg) }, 3, window);
+    expect(two.events.map((e) => getString(e, 'process.name'))).toEqual(['cmd.exe', 'explorer.exe']);
+    expect(two.note).toMatch(/stops after 2 of 3 levels: no process event for pid 600/);
+    expect(fake.queries).toHaveLength(2);
+    expect(fake.queries[1]).toContain('| where (ProcessId == 2000 and ProcessCreationTime between (');
+    expect(fake.queries[1]).toContain(') or (ProcessId == 600 and ProcessCreationTime between (');
   });
 
   it('uses one token per audience and refreshes before expiry', async () => {
