@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AuditRecord } from '../../workers/audit/types.js';
+import type { AuditRecord } from '../../workers/audit/record.js';
 import { verifyAuditLog } from '../../workers/audit/verify.js';
 import { alice, bob, harness, lena, report, stepOf, type Harness } from './helpers.js';
 
