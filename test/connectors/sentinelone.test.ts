@@ -274,6 +274,31 @@ describe('sentinelone connector', () => {
     await expect(createConnector({ kind: 'sentinelone', baseUrl: fake.url }, { env: {} })).rejects.toMatchObject({ code: 'HW_ERR_CONNECTOR_CONFIG', message: expect.stringContaining('apiToken is not set') });
   });
 
+  it('without an init-query budget (PowerQuery) starts the ancestry lineage query with the events query; under DV pacing an unknown host spends no init-query', async () => {
+    const { fake, connector } = await setup({ engine: 'powerquery', sdlToken: fake0Token });
+    fake.server.latencyMs = 30; // every request is logged on arrival, answered 30 ms later
+    const ref = { hostId: hostA, entityId: reg.entityId };
+    const [chain, children] = await Promise.all([connector.getAncestry(ref, 2, window), connector.getChildProcesses(ref, window)]);
+    expect(chain.events.map((e) => getString(e, 'process.name'))).toEqual(['cmd.exe', 'explorer.exe']);
+    expect(children.events.map((e) => getString(e, 'process.name'))).toEqual(['conhost.exe']);
+    const sdl = fake.server.log.filter((r) => r.path.startsWith('/sdl/'));
+    // Both launches go out before either query is polled: one round of queries, not two in a row.
+    expect(sdl.slice(0, 2).map((r) => r.method)).toEqual(['POST', 'POST']);
+    expect(sdl.slice(0, 2).map((r) => r.body.pq.query).sort()).toEqual([
+      expect.stringMatching(/event\.type = 'Process Creation' \|/),
+      expect.stringMatching(/event\.type in \('Process Creation', 'File Creation'/),
+    ]);
+    expect(sdl.filter((r) => r.method === 'POST')).toHaveLength(2);
+    fake.server.latencyMs = 0;
+    const ghost = await connector.getFileEvents({ hostId: 'no-such-uuid', entityId: 'x' }, window);
+    expect(ghost).toMatchObject({ coverage: 'none', events: [] });
+
+    const paced = await setup();
+    const none = await paced.connector.getFileEvents({ hostId: 'no-such-uuid', entityId: 'x' }, window);
+    expect(none).toMatchObject({ coverage: 'none', events: [] });
+    expect(paced.fake.server.calls('POST', `${API}/dv/init-query`)).toBe(0);
+  });
+
   it('queries through SDL PowerQuery when configured: Bearer token, forward tag echoed as it changes, query deleted, no DV pacing', async () => {
     const { fake, connector } = await setup({ engine: 'powerquery', sdlToken: fake0Token });
     const [one, other] = await Promise.all([
