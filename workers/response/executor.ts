@@ -6,6 +6,7 @@ import type { ActionStatus, Connector } from '../../connectors/types.js';
 import type { AuditSink } from '../audit/types.js';
 import { buildRequest, isDeclared } from './actions.js';
 import { definiteRefusal } from './refusal.js';
+import { ConnectorError } from '../../connectors/http/errors.js';
 import type { ResponseConfig } from './config.js';
 import { ResponseService } from './service.js';
 import { idempotencyKey, stepHash, type Actor, type CaseStep } from './step.js';
@@ -207,7 +208,8 @@ export class StepExecutor {
   private async refused(running: CaseStep, requestedAt: string, key: string, err: unknown): Promise<void> {
     const refusal = definiteRefusal(err);
     if (!refusal) return;
-    const detail = err instanceof Error ? err.message : String(err);
+    // A ConnectorError's message is redacted by contract; anything else could carry a secret, so it is not quoted.
+    const detail = err instanceof ConnectorError ? err.message : refusal.reason;
     await this.options.store.update(
       running.caseId,
       running.stepId,
