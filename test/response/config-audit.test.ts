@@ -1,4 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisAuditLog } from '../../workers/audit/redis-log.js';
@@ -28,5 +31,22 @@ describe('config changes are audited', () => {
     expect(records.join('\n')).not.toContain('SECRETPATH');
     expect(records[1]).toContain('https://hooks.slack.com/');
     expect((JSON.parse(records[1]!) as { data: { previousHash: string } }).data.previousHash).toBe((JSON.parse(records[0]!) as { data: { hash: string } }).data.hash);
+  });
+
+  it('an edit of the recognised-workflows file is a config change with the file hash', async () => {
+    const audit = new RedisAuditLog({ redis, prefix: `${prefix}:wf:`, deployment: 'main' });
+    const dir = mkdtempSync(join(tmpdir(), 'hw-cfgaudit-'));
+    const file = join(dir, 'workflows.json');
+    writeFileSync(file, '[]');
+    const config = loadConfig({}, undefined, { redis: { prefix: `${prefix}:wf` }, triage: { workflowsFile: file } });
+    expect(await recordConfig(audit, redis, config, 'worker:a')).toBe('first');
+    expect(await recordConfig(audit, redis, config, 'worker:a')).toBe('unchanged');
+    const edited = JSON.stringify([{ name: 'nightly backup' }]);
+    writeFileSync(file, edited);
+    expect(await recordConfig(audit, redis, config, 'worker:a')).toBe('changed');
+    const records: { type: string; data: { settings: { workflows: { file: string; sha256: string } } } }[] = [];
+    for await (const row of audit.scan()) records.push(JSON.parse(row.raw!));
+    expect(records.map((r) => r.type)).toEqual(['config.loaded', 'config.changed']);
+    expect(records[1]!.data.settings.workflows).toEqual({ file, sha256: createHash('sha256').update(edited).digest('hex') });
   });
 });

@@ -1,11 +1,15 @@
 // Configuration changes are audited: each process that starts the response stage records the hash of the
-// response and connector settings (secrets redacted), and a `config.changed` record when it differs from
-// the last one recorded for the deployment.
+// response, connector and triage settings (secrets redacted) and of the recognised-workflows file, and a
+// `config.changed` record when it differs from the last one recorded for the deployment. A workflow added or
+// edited in workflows.json therefore shows in the audit trail with the file's new hash.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { canonicalHash } from '../audit/canonical.js';
 import { redactSecrets } from '../audit/redact.js';
 import type { AuditSink } from '../audit/types.js';
 import type { HivewatchConfig } from '../config.js';
+import { workflowsFileFor } from '../triage/processor.js';
 
 /** URLs keep their origin only: a webhook URL's path is itself a credential (Slack), userinfo too. */
 function maskUrls(value: unknown, key = ''): unknown {
@@ -23,8 +27,15 @@ function maskUrls(value: unknown, key = ''): unknown {
   return value;
 }
 
+/** The workflows file and the SHA-256 of its bytes (the entries themselves are in the file and its history). */
+function workflowsDigest(config: HivewatchConfig): { file: string; sha256: string | null } | null {
+  const file = workflowsFileFor(config);
+  if (!file) return null;
+  return { file, sha256: existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex') : null };
+}
+
 export async function recordConfig(audit: AuditSink, redis: Redis, config: HivewatchConfig, who: string): Promise<'unchanged' | 'changed' | 'first'> {
-  const plain = JSON.parse(JSON.stringify({ response: config.response ?? null, connector: config.connector ?? null })) as Record<string, unknown>;
+  const plain = JSON.parse(JSON.stringify({ response: config.response ?? null, connector: config.connector ?? null, triage: config.triage ?? null, workflows: workflowsDigest(config) })) as Record<string, unknown>;
   const settings = maskUrls(redactSecrets(plain)) as Record<string, unknown>;
   const hash = canonicalHash(settings);
   const key = `${config.redis.prefix}:response:config-hash`;

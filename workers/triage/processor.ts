@@ -20,13 +20,13 @@ import type { TriageReport } from '../../playbooks/hive-dump/report.js';
 import { loadHiveDumpRule } from '../../playbooks/hive-dump/rule.js';
 import type { RuleMatcher } from '../../playbooks/hive-dump/verify.js';
 import { loadWorkflows, type Workflow } from '../../playbooks/hive-dump/workflows.js';
-import { RedisAuditLog } from '../audit/redis-log.js';
 import type { AuditSink } from '../audit/types.js';
 import { CaseStore } from '../cases/store.js';
 import { ConfigError, loadConfig, type HivewatchConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import { createRedis, waitReady } from '../redis.js';
 import { proposePlan } from '../response/propose.js';
+import { auditLogFor } from '../response/runtime.js';
 import type { TriageJobData } from './job.js';
 import { assetInventoryFor } from './settings.js';
 
@@ -143,6 +143,17 @@ export interface TriageBuildOptions {
   logger?: Logger;
 }
 
+/** The recognised-workflows file: `triage.workflowsFile`, else the replay dataset's workflows.json, else none. */
+export function workflowsFileFor(config: HivewatchConfig): string | undefined {
+  const settings = config.triage;
+  if (settings.workflowsFile && !existsSync(settings.workflowsFile)) {
+    throw new ConfigError('triage.workflowsFile (HIVEWATCH_WORKFLOWS_FILE)', `${settings.workflowsFile} does not exist; fix the path or remove the setting`);
+  }
+  const connector = config.connector as { kind?: string; datasetDir?: string } | undefined;
+  const datasetDir = connector?.kind === 'replay' ? connector.datasetDir : undefined;
+  return settings.workflowsFile ?? (datasetDir ? join(datasetDir, 'workflows.json') : undefined);
+}
+
 /**
  * Builds the processor's dependencies from the config: the connector through the registry, the asset inventory,
  * rule and workflows from `config.triage` (whose env overrides the config loader already applied); `_env` only
@@ -156,15 +167,11 @@ export async function triageDepsFromConfig(config: HivewatchConfig, redis: Redis
   const connector = await createConnector(connectorConfig, { redis, redisPrefix: config.redis.prefix, ...(extra.metrics ? { metrics: extra.metrics } : {}), ...(extra.logger ? { logger: extra.logger } : {}) });
   const settings = config.triage;
   const assets: AssetInventory = assetInventoryFor(settings, connector, _env) ?? { getAsset: async () => null };
-  const datasetDir = connectorConfig.kind === 'replay' ? connectorConfig.datasetDir : undefined;
-  if (settings.workflowsFile && !existsSync(settings.workflowsFile)) {
-    throw new ConfigError('triage.workflowsFile (HIVEWATCH_WORKFLOWS_FILE)', `${settings.workflowsFile} does not exist; fix the path or remove the setting`);
-  }
-  const workflowsFile = settings.workflowsFile ?? (datasetDir ? join(datasetDir, 'workflows.json') : undefined);
+  const workflowsFile = workflowsFileFor(config);
   const workflows = workflowsFile ? await loadWorkflows(workflowsFile) : [];
   const rule = loadHiveDumpRule(String(settings.ruleVersion));
   const cases = new CaseStore(redis, { prefix: config.redis.prefix, ...config.cases });
-  const audit = new RedisAuditLog({ redis, prefix: `${config.redis.prefix}:`, deployment: 'main' });
+  const audit = auditLogFor(config, redis);
   return { connector, assets, rule, workflows, cases, audit };
 }
 
