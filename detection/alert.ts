@@ -3,9 +3,25 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
-/** Expands dotted keys into nested objects, so one schema reads every shape. Arrays keep their elements. */
+/**
+ * Expands dotted keys into nested objects, so one schema reads every shape. Arrays keep their elements. A value
+ * with no dotted key at any depth (Kibana's nested alerts) is returned as it is: no copy on the intake path.
+ */
 export function expandDotted(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(expandDotted);
+  return hasDottedKey(value) ? expandCopy(value) : value;
+}
+
+function hasDottedKey(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some(hasDottedKey);
+  const record = value as Record<string, unknown>;
+  // for-in allocates nothing; JSON objects have no inherited enumerable keys.
+  for (const key in record) if (key.includes('.') || hasDottedKey(record[key])) return true;
+  return false;
+}
+
+function expandCopy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(expandCopy);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   const source = value as Record<string, unknown>;
@@ -23,7 +39,7 @@ export function expandDotted(value: unknown): unknown {
       }
       last = parts[parts.length - 1]!;
     }
-    const expanded = expandDotted(source[key]);
+    const expanded = expandCopy(source[key]);
     const existing = target[last];
     target[last] =
       existing && typeof existing === 'object' && !Array.isArray(existing) && expanded && typeof expanded === 'object' && !Array.isArray(expanded)
@@ -38,7 +54,7 @@ const firstText = z.union([text, z.array(text).nonempty().transform((values) => 
 const pid = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)]);
 const timestamp = z.union([z.string().datetime({ offset: true }), z.string().regex(/^\d{4}-\d{2}-\d{2}T/)]);
 
-const processSchema = z.looseObject({
+const processSchema = z.object({
   entity_id: text.optional(),
   pid: pid.optional(),
   name: text.optional(),
@@ -47,7 +63,7 @@ const processSchema = z.looseObject({
   args: z.union([z.array(z.string()), z.string().transform((one) => [one])]).optional(),
   start: timestamp.optional(),
   parent: z
-    .looseObject({
+    .object({
       entity_id: text.optional(),
       pid: pid.optional(),
       executable: text.optional(),
@@ -57,39 +73,39 @@ const processSchema = z.looseObject({
     .optional(),
 });
 
-const ruleSchema = z.looseObject({
+const ruleSchema = z.object({
   rule_id: text.optional(),
   uuid: text.optional(),
   id: text.optional(),
   name: text.optional(),
   version: z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).optional(),
-  parameters: z.looseObject({ query: z.string().optional(), rule_id: text.optional() }).optional(),
+  parameters: z.object({ query: z.string().optional(), rule_id: text.optional() }).optional(),
 });
 
-/** The fields hivewatch uses; every other field passes through untouched. */
+/** The fields hivewatch uses. Its output holds only them (unknown keys are not copied); `Alert.document` keeps every field. */
 export const alertSchema = z
-  .looseObject({
+  .object({
     '@timestamp': timestamp.optional(),
-    host: z.looseObject({ id: firstText, name: firstText.optional() }),
-    user: z.looseObject({ id: firstText.optional(), name: firstText.optional() }).optional(),
+    host: z.object({ id: firstText, name: firstText.optional() }),
+    user: z.object({ id: firstText.optional(), name: firstText.optional() }).optional(),
     process: processSchema,
     kibana: z
-      .looseObject({
+      .object({
         alert: z
-          .looseObject({
+          .object({
             uuid: text.optional(),
             original_time: timestamp.optional(),
             rule: ruleSchema.optional(),
-            ancestors: z.array(z.looseObject({ id: text.optional(), index: text.optional() })).optional(),
+            ancestors: z.array(z.object({ id: text.optional(), index: text.optional() })).optional(),
           })
           .optional(),
       })
       .optional(),
     signal: z
-      .looseObject({
+      .object({
         original_time: timestamp.optional(),
         rule: ruleSchema.optional(),
-        ancestors: z.array(z.looseObject({ id: text.optional(), index: text.optional() })).optional(),
+        ancestors: z.array(z.object({ id: text.optional(), index: text.optional() })).optional(),
       })
       .optional(),
   })

@@ -55,4 +55,21 @@ describe('getField', () => {
     expect(getField({ process: {} }, 'process.parent.name')).toBeUndefined();
     expect(expandDotted({ 'a.b': 1, a: { c: 2 } })).toEqual({ a: { b: 1, c: 2 } });
   });
+
+  it('expandDotted copies only when some key, at any depth, has a dot', () => {
+    expect(expandDotted(nested)).toBe(nested);
+    const deep = { a: [{ b: { 'c.d': 1 } }], e: 2 };
+    expect(expandDotted(deep)).toEqual({ a: [{ b: { c: { d: 1 } } }], e: 2 });
+    expect(deep.a[0]!.b).toEqual({ 'c.d': 1 }); // the input is never changed
+  });
+});
+
+describe('parseAlert output', () => {
+  it('keeps every field of the alert in document, while validating only the fields it uses', () => {
+    const extra = { ...nested, process: { ...nested.process, pe: { original_file_name: 'reg.exe' } }, kibana: { ...nested.kibana, space_ids: ['default'] }, custom: { x: 1 } };
+    const alert = parseAlert(extra);
+    expect(alert.document).toEqual(extra);
+    expect(getField(alert.document, 'process.pe.original_file_name')).toBe('reg.exe');
+    expect(getField(alert.document, 'kibana.space_ids')).toEqual(['default']);
+  });
 });
