@@ -60,5 +60,32 @@ describe('batched admission', () => {
     expect(again.every((r, i) => r.outcome === 'duplicate' && r.caseId === batched[i]!.caseId && r.queued === false)).toBe(true);
     const record = await batch.get(batched[198]!.caseId);
     expect(record?.alertCount).toBe(3);
+    expect(await batch.alertIds(batched[198]!.caseId)).toEqual(['u-198', 'u-199', 'u-200']);
+    // A new case keeps its first alert in the record only: no alerts list is written for it.
+    expect(batched[442]!.outcome).toBe('created');
+    expect(await redis.exists(batch.keys.alerts(batched[442]!.caseId))).toBe(0);
+    expect(await batch.alertIds(batched[442]!.caseId)).toEqual(['u-442']);
+  });
+
+  it('reads the alerts of a case admitted by the first landing (first alert listed too) once', async () => {
+    const cases = store(batchPrefix);
+    const [first] = await cases.admitMany([parseAlert(nestedAlert({ uuid: 'legacy-1', hostId: 'h-legacy', parentEntityId: 'p-legacy' }))]);
+    await redis.rpush(cases.keys.alerts(first!.caseId), 'legacy-1');
+    await cases.admitMany([parseAlert(nestedAlert({ uuid: 'legacy-2', hostId: 'h-legacy', parentEntityId: 'p-legacy' }))]);
+    expect(await cases.alertIds(first!.caseId)).toEqual(['legacy-1', 'legacy-2']);
+  });
+
+  it('admits ids with lone surrogates and quotes, storing what a plain Redis argument would (U+FFFD)', async () => {
+    const cases = store(batchPrefix);
+    // JSON escapes: a lone high surrogate, an e-acute and a surrogate pair (an emoji).
+    const body = '{"host":{"id":"h-\\ud800"},"process":{"entity_id":"e","parent":{"entity_id":"p-\\"x\\""}},"@timestamp":"2026-11-20T10:00:00Z","kibana":{"alert":{"uuid":"id-\\ud800-\\u00e9-\\ud83d\\ude00"}}}';
+    const alert = parseAlert(JSON.parse(body));
+    expect(alert.id).toBe('id-\ud800-\u00e9-\ud83d\ude00');
+    const [created, again] = await cases.admitMany([alert, alert]);
+    expect(created!.outcome).toBe('created');
+    expect(again).toEqual({ outcome: 'duplicate', caseId: created!.caseId, queued: false });
+    const record = await cases.get(created!.caseId);
+    expect(record).toMatchObject({ hostId: 'h-\ufffd', firstAlertId: 'id-\ufffd-\u00e9-\ud83d\ude00', parentKey: 'entity:p-"x"' });
+    expect(await redis.get(cases.keys.alert('id-\ufffd-\u00e9-\ud83d\ude00'))).toBe(created!.caseId);
   });
 });

@@ -3,94 +3,82 @@
 // Keys are derived from ARGV[1] (the `<prefix>:cases:` base); use a hash-tag prefix on Redis Cluster.
 
 /**
- * KEYS: 1 alert dedup key, 2 group key (or a dummy when there is no parent process).
- * ARGV: base, newCaseId, nowMs, windowMs, retentionMs, alertId, hostId, hostName, userId, userName,
- *       originalTime, parentKey, trimIndex ("1" now and then: drop expired cases from index:all).
- * The dedup key holds "<caseId>" until the intake worker processed the alert, then "<caseId>|1".
- * Returns {outcome, caseId, processed}: outcome created | joined | duplicate.
- * Every call is on the intake hot path: the fewest commands that keep dedup, grouping and the indexes right.
- */
-export const ADMIT_ALERT = `
-local base = ARGV[1]
-local seen = redis.call('GET', KEYS[1])
-if seen then
-  local bar = string.find(seen, '|', 1, true)
-  if bar then return {'duplicate', string.sub(seen, 1, bar - 1), '1'} end
-  return {'duplicate', seen, '0'}
-end
-
-local now = tonumber(ARGV[3])
-local windowMs = tonumber(ARGV[4])
-local retentionMs = tonumber(ARGV[5])
-local alertId, hostId, hostName, userId, userName = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
-local originalTime, parentKey = ARGV[11], ARGV[12]
-
-local caseId = false
-local rec
-if parentKey ~= '' then
-  local grouped = redis.call('GET', KEYS[2])
-  if grouped then
-    rec = base .. 'case:' .. grouped
-    local fields = redis.call('HMGET', rec, 'status', 'firstAlertAt', 'lastAlertAt', 'userId', 'createdAt')
-    if fields[1] and fields[1] ~= 'closed' then
-      caseId = grouped
-      local update = {'updatedAt', now}
-      if originalTime < fields[2] then table.insert(update, 'firstAlertAt'); table.insert(update, originalTime) end
-      if originalTime > fields[3] then table.insert(update, 'lastAlertAt'); table.insert(update, originalTime) end
-      if userId ~= '' and fields[4] == '' then
-        table.insert(update, 'userId'); table.insert(update, userId)
-        table.insert(update, 'userName'); table.insert(update, userName)
-        redis.call('ZADD', base .. 'index:user:' .. userId, fields[5], caseId)
-      end
-      redis.call('HINCRBY', rec, 'alertCount', 1)
-      redis.call('HSET', rec, unpack(update))
-    end
-  end
-end
-
-local outcome = 'joined'
-if not caseId then
-  outcome = 'created'
-  caseId = ARGV[2]
-  rec = base .. 'case:' .. caseId
-  redis.call('HSET', rec, 'id', caseId, 'status', 'open', 'hostId', hostId, 'hostName', hostName,
-    'userId', userId, 'userName', userName, 'parentKey', parentKey, 'createdAt', now, 'updatedAt', now,
-    'firstAlertAt', originalTime, 'lastAlertAt', originalTime, 'alertCount', 1, 'firstAlertId', alertId)
-  redis.call('PEXPIRE', rec, retentionMs)
-  redis.call('ZADD', base .. 'index:all', now, caseId)
-  redis.call('ZADD', base .. 'index:host:' .. hostId, now, caseId)
-  if userId ~= '' then redis.call('ZADD', base .. 'index:user:' .. userId, now, caseId) end
-  redis.call('ZADD', base .. 'index:status:open', now, caseId)
-  if ARGV[13] == '1' then redis.call('ZREMRANGEBYSCORE', base .. 'index:all', '-inf', now - retentionMs) end
-end
-
-if parentKey ~= '' then redis.call('SET', KEYS[2], caseId, 'PX', windowMs) end
-if redis.call('RPUSH', rec .. ':alerts', alertId) == 1 then redis.call('PEXPIRE', rec .. ':alerts', retentionMs) end
-redis.call('SET', KEYS[1], caseId, 'PX', retentionMs)
-return {outcome, caseId, '0'}
-`;
-
-/** ARGV values per alert in ADMIT_ALERT. */
-export const ADMIT_ARGS = 13;
-
-/**
- * ADMIT_ALERT for a batch in one call: KEYS are the (dedup, group) pairs of each alert in order, ARGV the
- * ADMIT_ARGS values of each. The alerts are admitted one after another inside the script, so a later alert
- * joins the case an earlier one of the same batch opened, exactly as separate calls would. One call instead of
- * one per alert saves Redis's per-command work, which on a batch costs as much as the admission itself.
- * Returns one {outcome, caseId, processed} per alert.
+ * Admits a batch of alerts in order, in one call. KEYS[1] is the `index:all` key (it routes the call to the
+ * prefix's slot on a Cluster). ARGV: base, nowMs, windowMs, retentionMs, trimIndex ("1" now and then: drop expired
+ * cases from index:all), then one JSON array holding, per alert, [alertId, newCaseId, hostId, hostName, userId,
+ * userName, originalTime, parentKey] ("" for a missing value).
+ * One JSON argument instead of a dozen per alert: on a 100-alert batch, encoding and unpacking the arguments
+ * cost as much as the admission itself, on both sides.
+ *
+ * Each alert is a duplicate (its dedup key exists), joins the open case of its host and parent process (the
+ * group key, set for the grouping window), or creates a case. A later alert of the batch joins a case an earlier
+ * one opened, exactly as separate calls would. The dedup key holds "<caseId>" until the intake worker processed
+ * the alert, then "<caseId>|1". A case's first alert is the record's firstAlertId; the alerts list holds the
+ * ones that joined, so a new case costs no list.
+ * Returns {outcome, caseId, processed} flattened, three values per alert; outcome created | joined | duplicate.
  */
 export const ADMIT_ALERTS = `
-local function admit(K1, K2, A)
-${ADMIT_ALERT.replace(/ARGV\[/g, 'A[').replace(/KEYS\[1\]/g, 'K1').replace(/KEYS\[2\]/g, 'K2')}
-end
+local base = ARGV[1]
+local now = tonumber(ARGV[2])
+local windowMs, retentionMs = ARGV[3], ARGV[4]
+local indexAll = KEYS[1]
 local out = {}
-for i = 1, #KEYS / 2 do
-  local A = {}
-  local o = (i - 1) * ${ADMIT_ARGS}
-  for j = 1, ${ADMIT_ARGS} do A[j] = ARGV[o + j] end
-  out[i] = admit(KEYS[2 * i - 1], KEYS[2 * i], A)
+for _, a in ipairs(cjson.decode(ARGV[6])) do
+  local alertId, hostId, userId, userName, originalTime, parentKey = a[1], a[3], a[5], a[6], a[7], a[8]
+  local alertKey = base .. 'alert:' .. alertId
+  local seen = redis.call('GET', alertKey)
+  if seen then
+    local bar = string.find(seen, '|', 1, true)
+    out[#out + 1] = 'duplicate'
+    out[#out + 1] = bar and string.sub(seen, 1, bar - 1) or seen
+    out[#out + 1] = bar and '1' or '0'
+  else
+    local caseId = false
+    local groupKey = false
+    if parentKey ~= '' then
+      groupKey = base .. 'group:' .. hostId .. '|' .. parentKey
+      local grouped = redis.call('GET', groupKey)
+      if grouped then
+        local rec = base .. 'case:' .. grouped
+        local f = redis.call('HMGET', rec, 'status', 'firstAlertAt', 'lastAlertAt', 'userId', 'createdAt')
+        if f[1] and f[1] ~= 'closed' then
+          caseId = grouped
+          local update = {'updatedAt', now}
+          if originalTime < f[2] then update[#update + 1] = 'firstAlertAt'; update[#update + 1] = originalTime end
+          if originalTime > f[3] then update[#update + 1] = 'lastAlertAt'; update[#update + 1] = originalTime end
+          if userId ~= '' and f[4] == '' then
+            update[#update + 1] = 'userId'; update[#update + 1] = userId
+            update[#update + 1] = 'userName'; update[#update + 1] = userName
+            redis.call('ZADD', base .. 'index:user:' .. userId, f[5], caseId)
+          end
+          redis.call('HINCRBY', rec, 'alertCount', 1)
+          redis.call('HSET', rec, unpack(update))
+          if redis.call('RPUSH', rec .. ':alerts', alertId) == 1 then redis.call('PEXPIRE', rec .. ':alerts', retentionMs) end
+        end
+      end
+    end
+    local outcome = 'joined'
+    if not caseId then
+      outcome = 'created'
+      caseId = a[2]
+      local rec = base .. 'case:' .. caseId
+      redis.call('HSET', rec, 'id', caseId, 'status', 'open', 'hostId', hostId, 'hostName', a[4],
+        'userId', userId, 'userName', userName, 'parentKey', parentKey, 'createdAt', now, 'updatedAt', now,
+        'firstAlertAt', originalTime, 'lastAlertAt', originalTime, 'alertCount', 1, 'firstAlertId', alertId)
+      redis.call('PEXPIRE', rec, retentionMs)
+      redis.call('ZADD', indexAll, now, caseId)
+      redis.call('ZADD', base .. 'index:host:' .. hostId, now, caseId)
+      if userId ~= '' then redis.call('ZADD', base .. 'index:user:' .. userId, now, caseId) end
+      redis.call('ZADD', base .. 'index:status:open', now, caseId)
+    end
+    if groupKey then redis.call('SET', groupKey, caseId, 'PX', windowMs) end
+    redis.call('SET', alertKey, caseId, 'PX', retentionMs)
+    out[#out + 1] = outcome
+    out[#out + 1] = caseId
+    out[#out + 1] = '0'
+  end
 end
+if ARGV[5] == '1' then redis.call('ZREMRANGEBYSCORE', indexAll, '-inf', now - tonumber(retentionMs)) end
 return out
 `;
 

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Alert } from '../../detection/alert.js';
 import type { TriageReport } from '../../playbooks/hive-dump/report.js';
 import { caseKeys, type CaseKeys } from './keys.js';
-import { ADMIT_ALERT, ADMIT_ALERTS, MARK_PROCESSED, SET_STATUS } from './scripts.js';
+import { ADMIT_ALERTS, MARK_PROCESSED, SET_STATUS } from './scripts.js';
 import { alertJobId, QUEUE_NAMES } from '../queues.js';
 
 /** Lifecycle of a case. The response stage moves it past `triaged`. */
@@ -88,10 +88,20 @@ export function parentKeyOf(alert: Alert): string | null {
 }
 
 const processTag = randomBytes(3).toString('hex');
-/** Alerts per batched admission call. */
+/** Alerts per admission call: bounds how long one script holds Redis. */
 const ADMIT_CHUNK = 200;
 
 let sequence = 0;
+
+/**
+ * One alert's values for ADMIT_ALERTS. Lone surrogates become U+FFFD, as ioredis's UTF-8 encoding of a plain
+ * argument would make them (Lua's cjson refuses them).
+ */
+function admissionRow(alert: Alert, caseId: string): string[] {
+  const row = [alert.id, caseId, alert.hostId, alert.hostName ?? '', alert.userId ?? '', alert.userName ?? '', alert.originalTime, parentKeyOf(alert) ?? ''];
+  for (let i = 0; i < row.length; i++) if (!row[i]!.isWellFormed()) row[i] = row[i]!.toWellFormed();
+  return row;
+}
 
 /** Time-sortable, unique across processes (random tag + counter), URL-safe, valid in a BullMQ job id. */
 export function newCaseId(now = Date.now()): string {
@@ -100,8 +110,7 @@ export function newCaseId(now = Date.now()): string {
 }
 
 type ScriptedRedis = Redis & {
-  hwCaseAdmit(alertKey: string, groupKey: string, ...args: (string | number)[]): Promise<[string, string, string]>;
-  hwCaseAdmitMany(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<[string, string, string][]>;
+  hwCaseAdmit(indexAll: string, base: string, now: number, windowMs: number, retentionMs: number, trim: string, alerts: string): Promise<string[]>;
   hwCaseProcessed(alertKey: string): Promise<number>;
   hwCaseSetStatus(recordKey: string, ...args: (string | number)[]): Promise<[string, number] | null>;
 };
@@ -118,8 +127,7 @@ export class CaseStore {
     this.keys = caseKeys(options.prefix);
     this.now = options.now ?? Date.now;
     const scripted = redis as ScriptedRedis;
-    if (typeof scripted.hwCaseAdmit !== 'function') redis.defineCommand('hwCaseAdmit', { numberOfKeys: 2, lua: ADMIT_ALERT });
-    if (typeof scripted.hwCaseAdmitMany !== 'function') redis.defineCommand('hwCaseAdmitMany', { lua: ADMIT_ALERTS });
+    if (typeof scripted.hwCaseAdmit !== 'function') redis.defineCommand('hwCaseAdmit', { numberOfKeys: 1, lua: ADMIT_ALERTS });
     if (typeof scripted.hwCaseSetStatus !== 'function') redis.defineCommand('hwCaseSetStatus', { numberOfKeys: 1, lua: SET_STATUS });
     if (typeof scripted.hwCaseProcessed !== 'function') redis.defineCommand('hwCaseProcessed', { numberOfKeys: 1, lua: MARK_PROCESSED });
     this.redis = scripted;
@@ -129,55 +137,22 @@ export class CaseStore {
     return this.options.retentionDays * 24 * 3600 * 1000;
   }
 
-  private admitArgs(alert: Alert): [string, string, ...(string | number)[]] {
-    const parentKey = parentKeyOf(alert) ?? '';
-    const groupKey = parentKey ? this.keys.group(alert.hostId, parentKey) : `${this.keys.base}group:none`;
-    const now = this.now();
-    return [
-      this.keys.alert(alert.id),
-      groupKey,
-      this.keys.base,
-      newCaseId(now),
-      now,
-      this.options.groupingWindowMinutes * 60_000,
-      this.retentionMs,
-      alert.id,
-      alert.hostId,
-      alert.hostName ?? '',
-      alert.userId ?? '',
-      alert.userName ?? '',
-      alert.originalTime,
-      parentKey,
-      // Expired cases leave index:all now and then, not on every admission.
-      sequence % 64 === 0 ? '1' : '0',
-    ];
-  }
-
   /**
-   * Admits alerts in order, in one round trip: each is a duplicate (already admitted: its case), joins the open
-   * case of its host and parent process, or creates a case. The intake job of an alert is `alertJobId(alert.id)`
-   * on the alerts queue; the case's job history finds it from the alert list.
+   * Admits alerts in order, one script call per ADMIT_CHUNK: each is a duplicate (already admitted: its case),
+   * joins the open case of its host and parent process, or creates a case. The intake job of an alert is
+   * `alertJobId(alert.id)` on the alerts queue; the case's job history finds it from the case's alerts.
    */
   async admitMany(alerts: Alert[]): Promise<AdmitResult[]> {
-    if (alerts.length === 0) return [];
-    const toResult = ([outcome, caseId, processed]: [string, string, string]): AdmitResult => ({ outcome: outcome as AdmitOutcome, caseId, queued: processed === '1' });
-    if (alerts.length === 1) {
-      // One alert (Kibana's per-alert action): a direct call, no pipeline object.
-      return [toResult(await this.redis.hwCaseAdmit(...this.admitArgs(alerts[0]!)))];
-    }
-    // A batch: one script call per ADMIT_CHUNK alerts (Lua's unpack and argument limits stay far away).
-    const calls: Promise<[string, string, string][]>[] = [];
+    const calls: Promise<string[]>[] = [];
     for (let i = 0; i < alerts.length; i += ADMIT_CHUNK) {
-      const keys: string[] = [];
-      const args: (string | number)[] = [];
-      for (const alert of alerts.slice(i, i + ADMIT_CHUNK)) {
-        const [alertKey, groupKey, ...rest] = this.admitArgs(alert);
-        keys.push(alertKey, groupKey);
-        args.push(...rest);
-      }
-      calls.push(this.redis.hwCaseAdmitMany(keys.length, ...keys, ...args));
+      const now = this.now();
+      const rows = alerts.slice(i, i + ADMIT_CHUNK).map((alert) => admissionRow(alert, newCaseId(now)));
+      // Expired cases leave index:all now and then, not on every call.
+      const trim = sequence % 64 < rows.length ? '1' : '0';
+      calls.push(this.redis.hwCaseAdmit(this.keys.indexAll, this.keys.base, now, this.options.groupingWindowMinutes * 60_000, this.retentionMs, trim, JSON.stringify(rows)));
     }
-    return (await Promise.all(calls)).flat().map(toResult);
+    const flat = (await Promise.all(calls)).flat();
+    return alerts.map((_, i) => ({ outcome: flat[3 * i] as AdmitOutcome, caseId: flat[3 * i + 1]!, queued: flat[3 * i + 2] === '1' }));
   }
 
   async admit(alert: Alert): Promise<AdmitResult> {
@@ -233,9 +208,11 @@ export class CaseStore {
     return records.filter((record): record is CaseRecord => record !== null);
   }
 
-  /** Alert ids of the case, in admission order. */
+  /** Alert ids of the case, in admission order: the first alert, then those that joined. */
   async alertIds(caseId: string): Promise<string[]> {
-    return this.redis.lrange(this.keys.alerts(caseId), 0, -1);
+    const [first, joined] = await Promise.all([this.redis.hget(this.keys.record(caseId), 'firstAlertId'), this.redis.lrange(this.keys.alerts(caseId), 0, -1)]);
+    // Cases admitted before 0.1 listed their first alert too.
+    return first === null || joined[0] === first ? joined : [first, ...joined];
   }
 
   /** Links a job (any queue) to the case, for its job history. Idempotent. */
