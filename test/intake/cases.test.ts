@@ -170,11 +170,22 @@ describe('intake worker', () => {
   it('an alerts job whose case is gone fails at once (no retries) with HW_ERR_CASE_MISSING', async () => {
     const alert = parseAlert(nestedAlert({ hostId: 'host-orphan' }));
     const jobId = alertJobId(alert.id);
-    await app.hivewatch.queues.alerts.add('alert', { alert, caseId: 'case-gone', admission: 'created', receivedAt: new Date().toISOString(), source: 'test' }, { jobId });
+    await app.hivewatch.queues.alerts.add('alert', { document: alert.document, alertId: alert.id, caseId: 'case-gone', admission: 'created', receivedAt: new Date().toISOString(), source: 'test' }, { jobId });
     const job = await until(async () => app.hivewatch.queues.alerts.getJob(jobId), (j) => j?.finishedOn !== undefined);
     expect(await job!.getState()).toBe('failed');
     expect(job!.attemptsMade).toBe(1);
     expect(job!.failedReason).toContain('HW_ERR_CASE_MISSING');
+  });
+
+  it('an alerts job queued by the first landing (the normalised alert in its data) is still processed', async () => {
+    const alert = parseAlert(nestedAlert({ hostId: 'host-legacy-job' }));
+    const { caseId } = await app.hivewatch.cases.admit(alert);
+    const jobId = alertJobId(alert.id);
+    await app.hivewatch.queues.alerts.add('alert', { alert, caseId, admission: 'created', receivedAt: new Date().toISOString(), source: 'test' }, { jobId });
+    const job = await until(async () => app.hivewatch.queues.alerts.getJob(jobId), (j) => j?.finishedOn !== undefined);
+    expect(await job!.getState()).toBe('completed');
+    expect(job!.returnvalue).toEqual({ caseId, triageJobId: triageJobId(caseId) });
+    expect(await app.hivewatch.cases.alertProcessed(alert.id)).toBe(true);
   });
 });
 

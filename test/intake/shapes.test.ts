@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { buildServer, type HivewatchServer } from '../../workers/api/server.js';
+import { parseAlert } from '../../detection/alert.js';
 import { alertJobId } from '../../workers/queues.js';
 import { bearer, cleanup, connect, dottedAlert, legacyAlert, nestedAlert, RULE_ID, testConfig, uniquePrefix } from './helpers.js';
 
@@ -32,7 +33,10 @@ const post = (payload: string | object, contentType = 'application/json', header
 async function expectStored(alertId: string, caseId: string) {
   const job = await app.hivewatch.queues.alerts.getJob(alertJobId(alertId));
   expect(job, `alerts job of ${alertId}`).toBeDefined();
-  expect(job!.data.caseId).toBe(caseId);
+  expect(job!.data).toMatchObject({ caseId, alertId, admission: 'created' });
+  // The job holds the alert document (validated again by the worker), not a second normalised copy.
+  expect(parseAlert(job!.data.document).id).toBe(alertId);
+  expect(job!.data.alert).toBeUndefined();
   expect(await app.hivewatch.cases.caseOfAlert(alertId)).toBe(caseId);
 }
 

@@ -77,7 +77,7 @@ export async function admitItems(items: BodyItem[], source: string, deps: Intake
       if (isNew || !admission.queued) {
         toQueue.push({
           name: 'alert',
-          data: { alert, caseId: admission.caseId, admission: admission.outcome, receivedAt, source },
+          data: { document: alert.document, alertId: alert.id, caseId: admission.caseId, admission: admission.outcome, receivedAt, source },
           opts: { jobId: alertJobId(alert.id) },
         });
       }

@@ -7,7 +7,7 @@ import type { AuditSink } from '../audit/types.js';
 import type { CaseStore } from '../cases/store.js';
 import { QUEUE_NAMES, triageJobId } from '../queues.js';
 import type { TriageJobData } from '../triage/job.js';
-import type { AlertJobData } from './job.js';
+import { alertOfJob, type AlertJobData } from './job.js';
 
 export interface IntakeProcessorDeps {
   cases: CaseStore;
@@ -28,7 +28,8 @@ export class CaseMissingError extends UnrecoverableError {
 
 export function createIntakeProcessor(deps: IntakeProcessorDeps) {
   return async function processIntake(job: Job<AlertJobData>): Promise<IntakeJobResult> {
-    const { alert, caseId } = job.data;
+    const { caseId } = job.data;
+    const alert = alertOfJob(job.data);
     const record = await deps.cases.get(caseId);
     if (!record) {
       throw new CaseMissingError(`HW_ERR_CASE_MISSING: case ${caseId} of alert ${alert.id} is gone (case retention?); the alert cannot be triaged`);

@@ -2,7 +2,7 @@
 // evidence version). The playbook then proposes its plan again under the bumped evidence version.
 import type { AuditSink } from '../audit/types.js';
 import type { CaseStore } from '../cases/store.js';
-import type { AlertJobData } from '../intake/job.js';
+import { alertOfJob, type AlertJobData } from '../intake/job.js';
 import { alertJobId, QUEUE_NAMES, safeJobId, type Queues } from '../queues.js';
 import type { TriageJobData } from '../triage/job.js';
 import type { ResponseServiceOptions } from './service.js';
@@ -11,7 +11,7 @@ export function rerunTriage(queues: Queues, cases: CaseStore, audit: AuditSink):
   return async (caseId, request) => {
     const record = await cases.get(caseId);
     const alertJob = record ? await queues.alerts.getJob(alertJobId(record.firstAlertId)) : undefined;
-    const alert = (alertJob?.data as AlertJobData | undefined)?.alert;
+    const alert = alertJob ? alertOfJob(alertJob.data as AlertJobData) : undefined;
     if (!alert) {
       await audit.append({ type: 'evidence.rerun_unavailable', caseId, actor: { id: request.by.id, role: request.by.role }, data: { stepId: request.stepId, reason: 'the alert of the case is no longer in the job history; re-run the investigation by hand' } });
       return;
