@@ -2,11 +2,13 @@
 // (max rate, then a fixed 1,000 alerts/s for latency) and 100-alert batches, and in the same run measures raw
 // `queue.addBulk` of the same alerts. Prints figures; asserts nothing (performance lives here, not in tests).
 //
-//   npm run bench:intake -- [--duration 5] [--connections 32] [--phases single,rate,batched]
+//   npm run bench:intake -- [--duration 5] [--connections 32] [--phases single,rate,batched] [--in-flight 4]
 //                           [--external http://127.0.0.1:8080 --token T]
 //
-// Without --external it starts the server itself as a child process (`node bin/hivewatch.js serve`) on a
-// throw-away key prefix, and deletes that prefix's keys at the end. No workers run: this measures intake only.
+// Without --external it starts the server itself as a child process (`node bin/hivewatch.js serve`, with the
+// Node flags in HW_SERVER_NODE_ARGS if set) on a throw-away key prefix, and deletes that prefix's keys at the
+// end. No workers run: this measures intake only. --in-flight sets both the batched connections and the raw
+// addBulk calls in flight, so the two sides always run at the same concurrency.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -171,10 +173,15 @@ function combine(parts: (Figures & { seconds?: number })[]): Figures {
   };
 }
 
-async function drive(url: string, label: string, perRequest: number, options: { overallRate?: number; connections: number }, seconds = duration): Promise<Figures & { seconds: number }> {
+async function drive(url: string, label: string, perRequest: number, options: { overallRate?: number; connections: number; expectedAlertsPerSec?: number }, seconds = duration): Promise<Figures & { seconds: number }> {
+  const expectedAlertsPerSec = options.overallRate ?? options.expectedAlertsPerSec ?? 8_000;
+  const make = perRequest === 1 ? () => alertJson() : () => `{"alerts":[${Array.from({ length: perRequest }, alertJson).join(',')}]}`;
+  // Bodies are built before the clock starts (up to about 100 MB), so the load generator, which shares the two
+  // cores with the server and Redis, only sends; past the pool it builds them on the fly.
+  const pool = Array.from({ length: Math.min(Math.ceil((expectedAlertsPerSec * seconds) / perRequest), Math.floor(60_000 / perRequest) + 1) }, make);
+  const body = () => pool.pop() ?? make();
   const cpu0 = processCpuUs(serverPid);
   const redis0 = await redisCpuUs();
-  const body = perRequest === 1 ? () => alertJson() : () => `{"alerts":[${Array.from({ length: perRequest }, alertJson).join(',')}]}`;
   const result = await autocannon({
     url,
     duration: Math.max(1, Math.round(seconds)),
@@ -270,7 +277,7 @@ try {
   // the run hits both sides alike; each side's figures are summed over its rounds.
   const rounds: { batched: Figures; raw: Figures }[] = [];
   for (let round = 0; round < (phases.has('batched') ? 3 : 0); round++) {
-    const batchedRound = await drive(url, '100-alert batches', 100, { connections: inFlight }, duration / 3);
+    const batchedRound = await drive(url, '100-alert batches', 100, { connections: inFlight, expectedAlertsPerSec: 20_000 }, duration / 3);
     const rawRound = await rawAddBulk(Math.max(2_000, Math.min(30_000, Math.round((batchedRound.alertsPerSec * duration) / 3))), inFlight);
     rounds.push({ batched: batchedRound, raw: rawRound });
   }
