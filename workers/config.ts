@@ -34,7 +34,11 @@ const hmacKeySchema = z.object({ id: z.string().min(1).regex(/^[\w.-]+$/, 'use l
 export const configSchema = z.object({
   redis: z
     .object({
-      url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+      /** The Redis URL; with `cluster`, one or more seed nodes of the Cluster, comma-separated. */
+      url: z
+        .string()
+        .regex(/^rediss?:\/\/[^,\s]+(\s*,\s*rediss?:\/\/[^,\s]+)*$/, 'must start with redis:// or rediss:// (several, comma-separated, only with redis.cluster)')
+        .default('redis://127.0.0.1:6379'),
       /** Prefix of every key hivewatch writes (queues, cases, nonces). Use a hash tag (`{hw}`) on Redis Cluster. */
       prefix: z
         .string()
@@ -43,6 +47,17 @@ export const configSchema = z.object({
         .default('hivewatch')
         // `hwtest:x:` and `hwtest:x` name the same namespace; keys add their own ":".
         .transform((prefix) => prefix.replace(/:+$/, '')),
+      /** Connect in Redis Cluster mode (ioredis's Cluster client): MOVED redirections and failovers are followed. */
+      cluster: z.boolean().default(false),
+    })
+    .superRefine((redis, ctx) => {
+      // Scripts and BullMQ touch several keys at once: on a Cluster they must all hash to one slot.
+      if (redis.cluster && !/\{[^}]+\}/.test(redis.prefix)) {
+        ctx.addIssue({ code: 'custom', path: ['prefix'], message: 'on Redis Cluster the prefix needs a hash tag, e.g. "{hw}", so all keys of hivewatch share one slot' });
+      }
+      if (!redis.cluster && redis.url.includes(',')) {
+        ctx.addIssue({ code: 'custom', path: ['url'], message: 'several URLs are seed nodes of a Redis Cluster: set redis.cluster (HIVEWATCH_REDIS_CLUSTER=true) or give one URL' });
+      }
     })
     .prefault({}),
   http: z
@@ -177,6 +192,7 @@ function bool(name: string, value: string): boolean {
 export const ENV_SETTINGS: Record<string, string> = {
   REDIS_URL: 'redis.url',
   HIVEWATCH_PREFIX: 'redis.prefix',
+  HIVEWATCH_REDIS_CLUSTER: 'redis.cluster',
   HIVEWATCH_HOST: 'http.host',
   HIVEWATCH_PORT: 'http.port',
   HIVEWATCH_BODY_LIMIT: 'http.bodyLimit',
@@ -229,6 +245,7 @@ function fromEnv(env: Env): Plain {
         break;
       case 'HIVEWATCH_ALLOW_ANONYMOUS':
       case 'HIVEWATCH_READY_REQUIRES_WORKERS':
+      case 'HIVEWATCH_REDIS_CLUSTER':
         set(out, path, bool(name, value));
         break;
       case 'HIVEWATCH_TRUST_PROXY':
@@ -286,7 +303,7 @@ export function describeConfig(config: unknown): unknown {
       return out;
     }
     // User info and the query string of a URL may carry credentials (a CMDB token, a Redis password).
-    if (key === 'url' && typeof value === 'string') return value.replace(/\/\/[^@/]*@/, '//***@').replace(/\?.*$/, '?***');
+    if (key === 'url' && typeof value === 'string') return value.replace(/\/\/[^@/,]*@/g, '//***@').replace(/\?[^,]*/g, '?***');
     return value;
   };
   return mask(config, '');

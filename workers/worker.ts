@@ -109,7 +109,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const { config, logger, metrics } = options;
   const name = options.name ?? `${hostname()}:${process.pid}`;
   const ownConnection = !options.connection;
-  const connection = options.connection ?? createRedis(config.redis.url, 'worker', `hivewatch-worker-${name}`);
+  const connection = options.connection ?? createRedis(config.redis, 'worker', `hivewatch-worker-${name}`);
   await waitReady(connection);
   // Every stage writes to the deployment's hash-chained audit log unless the caller brings its own sink.
   const audit = options.audit ?? auditLogFor(config, connection);

@@ -15,7 +15,7 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config.queues.retentionDays).toBe(30);
     expect(config.http).toMatchObject({ host: '127.0.0.1', port: 8080 });
-    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'hivewatch' });
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'hivewatch', cluster: false });
     expect(config.intake.acceptedRuleIds).toEqual(['a7e7bfa3-088e-4f13-b29e-3986e0e756b8']);
     expect(defaultJobOptions(config)).toMatchObject({ removeOnComplete: { age: 30 * 86400 }, removeOnFail: { age: 30 * 86400 } });
   });
@@ -32,7 +32,7 @@ describe('loadConfig', () => {
       HIVEWATCH_ALLOW_ANONYMOUS: 'false',
       HIVEWATCH_ACCEPTED_RULE_IDS: '*',
     });
-    expect(config.redis).toEqual({ url: 'redis://redis:6380/2', prefix: '{hw}' });
+    expect(config.redis).toEqual({ url: 'redis://redis:6380/2', prefix: '{hw}', cluster: false });
     expect(config.http.port).toBe(9090);
     expect(config.queues.retentionDays).toBe(45);
     expect(config.auth.bearerTokens).toEqual(['a-token', 'b-token']);

@@ -41,7 +41,7 @@ class CliExit extends Error {
 
 async function open(flags: Flags): Promise<Session> {
   const config = loadConfig(process.env, flags.config);
-  const redis = createRedis(config.redis.url, 'producer', 'hivewatch-cli');
+  const redis = createRedis(config.redis, 'producer', 'hivewatch-cli');
   redis.on('error', () => undefined);
   await waitReady(redis);
   const queues = createQueues(redis, config);

@@ -71,7 +71,7 @@ export async function serve(options: ServeOptions): Promise<{ url: string; stop(
   if (!hasCredentials(config) && !config.auth.allowAnonymous) {
     throw new ConfigError('auth', 'no webhook credentials: set HIVEWATCH_BEARER_TOKENS, HIVEWATCH_BASIC_USERS or HIVEWATCH_HMAC_KEYS (or auth.allowAnonymous for development)');
   }
-  const redis = createRedis(config.redis.url, 'producer', 'hivewatch-api');
+  const redis = createRedis(config.redis, 'producer', 'hivewatch-api');
   redis.on('error', (err) => logger.error({ err: { message: err.message } }, 'Redis connection error'));
   await waitReady(redis);
   await checkDurability(redis, logger);
@@ -133,7 +133,7 @@ export function registerServeCommands(program: Command): void {
       const config = loadOrExit(flags);
       const logger = createLogger({ level: config.log.level });
       try {
-        const probe = createRedis(config.redis.url, 'producer', 'hivewatch-probe');
+        const probe = createRedis(config.redis, 'producer', 'hivewatch-probe');
         await waitReady(probe);
         await checkDurability(probe, logger);
         await probe.quit();

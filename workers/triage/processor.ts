@@ -184,7 +184,7 @@ let fromConfig: Promise<Processor<TriageJobData, TriageJobResult>> | null = null
 export async function processTriage(job: Job<TriageJobData>): Promise<TriageJobResult> {
   fromConfig ??= (async () => {
     const config = loadConfig();
-    const redis = createRedis(config.redis.url, 'producer', 'hivewatch-triage');
+    const redis = createRedis(config.redis, 'producer', 'hivewatch-triage');
     await waitReady(redis);
     return createTriageProcessor(await triageDepsFromConfig(config, redis));
   })();
