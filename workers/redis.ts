@@ -88,31 +88,51 @@ async function configGet(redis: Redis, name: string): Promise<string | null> {
   return reply.length >= 2 ? (reply[1] ?? null) : null;
 }
 
-/**
- * Checks the settings the 2xx-after-stored promise rests on. Managed Redis may forbid CONFIG; then we say so
- * instead of guessing. Logs loudly; never throws for a wrong setting (the operator decides).
- */
-export async function checkDurability(redis: Redis, logger?: WarnLogger): Promise<DurabilityReport> {
+/** The settings of one node, with its warnings (each naming `where` when it is a Cluster node). */
+async function checkNode(redis: Redis, where: string): Promise<DurabilityReport> {
   const report: DurabilityReport = { maxmemoryPolicy: null, appendonly: null, appendfsync: null, evictionSafe: false, persistent: false, warnings: [] };
   try {
     report.maxmemoryPolicy = await configGet(redis, 'maxmemory-policy');
     report.appendonly = await configGet(redis, 'appendonly');
     report.appendfsync = await configGet(redis, 'appendfsync');
   } catch {
-    report.warnings.push('cannot run CONFIG GET on this Redis: verify by hand that maxmemory-policy is noeviction and AOF is on (docs/deployment.md)');
+    report.warnings.push(`cannot run CONFIG GET on ${where || 'this Redis'}: verify by hand that maxmemory-policy is noeviction and AOF is on (docs/deployment.md)`);
   }
   report.evictionSafe = report.maxmemoryPolicy === 'noeviction';
   report.persistent = report.appendonly === 'yes' && (report.appendfsync === 'everysec' || report.appendfsync === 'always');
+  const on = where ? ` on ${where}` : '';
   if (report.maxmemoryPolicy !== null && !report.evictionSafe) {
     report.warnings.push(
-      `IMPORTANT! Redis maxmemory-policy is "${report.maxmemoryPolicy}": Redis may evict queued alerts and job locks. Set "maxmemory-policy noeviction" (docs/deployment.md)`,
+      `IMPORTANT! Redis maxmemory-policy is "${report.maxmemoryPolicy}"${on}: Redis may evict queued alerts and job locks. Set "maxmemory-policy noeviction" (docs/deployment.md)`,
     );
   }
   if (report.appendonly !== null && !report.persistent) {
     report.warnings.push(
-      `Redis persistence is appendonly=${report.appendonly} appendfsync=${report.appendfsync}: acknowledged alerts are lost if Redis restarts. Set "appendonly yes" and "appendfsync everysec" (or always)`,
+      `Redis persistence is appendonly=${report.appendonly} appendfsync=${report.appendfsync}${on}: acknowledged alerts are lost if Redis restarts. Set "appendonly yes" and "appendfsync everysec" (or always)`,
     );
   }
+  return report;
+}
+
+/**
+ * Checks the settings the 2xx-after-stored promise rests on: on a Cluster, on every master (a failover can move
+ * the deployment's slot to any of them). Managed Redis may forbid CONFIG; then we say so instead of guessing.
+ * Logs loudly; never throws for a wrong setting (the operator decides).
+ */
+export async function checkDurability(redis: Redis, logger?: WarnLogger): Promise<DurabilityReport> {
+  const cluster = redis as unknown as Partial<Cluster>;
+  const nodes = cluster.isCluster && cluster.nodes ? cluster.nodes('master').map((node) => ({ node, where: `${node.options.host}:${node.options.port}` })) : [{ node: redis, where: '' }];
+  const reports = await Promise.all(nodes.map(({ node, where }) => checkNode(node, where)));
+  // The fields show the first node with an unsafe setting, else the first node.
+  const shown = reports.find((r) => !r.evictionSafe || !r.persistent) ?? reports[0]!;
+  const report: DurabilityReport = {
+    maxmemoryPolicy: shown.maxmemoryPolicy,
+    appendonly: shown.appendonly,
+    appendfsync: shown.appendfsync,
+    evictionSafe: reports.every((r) => r.evictionSafe),
+    persistent: reports.every((r) => r.persistent),
+    warnings: reports.flatMap((r) => r.warnings),
+  };
   if (logger) {
     for (const warning of report.warnings) logger.warn({ redis: { maxmemoryPolicy: report.maxmemoryPolicy, appendonly: report.appendonly, appendfsync: report.appendfsync } }, warning);
     if (report.warnings.length === 0) logger.info({ redis: { maxmemoryPolicy: report.maxmemoryPolicy, appendonly: report.appendonly, appendfsync: report.appendfsync } }, 'Redis durability settings are safe');

@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer, type HivewatchServer } from '../../workers/api/server.js';
 import { ConfigError, loadConfig } from '../../workers/config.js';
-import { createRedis, waitReady } from '../../workers/redis.js';
+import { checkDurability, createRedis, waitReady } from '../../workers/redis.js';
 import { startWorkers, type RunningWorkers } from '../../workers/worker.js';
 import type { TriageJobData } from '../../workers/triage/job.js';
 import { bearer, nestedAlert, testConfig } from './helpers.js';
@@ -105,6 +105,17 @@ describe('Redis Cluster', () => {
     const holders = counts.filter((c) => c.keys > 0);
     expect(holders).toHaveLength(1);
     expect(holders[0]!.owns).toBe(holders[0]!.keys);
+  });
+
+  it('checks eviction and persistence on every master, naming the node that is wrong', async () => {
+    await Promise.all(ports.map((port) => cli(port, 'config', 'set', 'appendonly', 'yes')));
+    await Promise.all(ports.map((port) => cli(port, 'config', 'set', 'maxmemory-policy', 'noeviction')));
+    const safe = await checkDurability(producer);
+    expect(safe).toMatchObject({ evictionSafe: true, persistent: true, warnings: [] });
+    await cli(ports[2]!, 'config', 'set', 'maxmemory-policy', 'allkeys-lru');
+    const report = await checkDurability(producer);
+    expect(report).toMatchObject({ evictionSafe: false, persistent: true, maxmemoryPolicy: 'allkeys-lru' });
+    expect(report.warnings).toEqual([expect.stringContaining(`"allkeys-lru" on 127.0.0.1:${ports[2]}`)]);
   });
 
   it('a Cluster without a hash tag in the prefix, or several URLs without cluster mode, is refused naming the setting', () => {
