@@ -19,8 +19,8 @@
  */
 export const ADMIT_ALERTS = `
 local base = ARGV[1]
-local now = tonumber(ARGV[2])
-local windowMs, retentionMs = ARGV[3], ARGV[4]
+-- Times stay strings: Redis takes them as they are, where a Lua number would be formatted on every call.
+local now, windowMs, retentionMs = ARGV[2], ARGV[3], ARGV[4]
 local indexAll = KEYS[1]
 local out = {}
 for _, a in ipairs(cjson.decode(ARGV[6])) do
@@ -78,7 +78,7 @@ for _, a in ipairs(cjson.decode(ARGV[6])) do
     out[#out + 1] = '0'
   end
 end
-if ARGV[5] == '1' then redis.call('ZREMRANGEBYSCORE', indexAll, '-inf', now - tonumber(retentionMs)) end
+if ARGV[5] == '1' then redis.call('ZREMRANGEBYSCORE', indexAll, '-inf', tonumber(now) - tonumber(retentionMs)) end
 return out
 `;
 
