@@ -55,6 +55,9 @@ export const configSchema = z.object({
       if (redis.cluster && !/\{[^}]+\}/.test(redis.prefix)) {
         ctx.addIssue({ code: 'custom', path: ['prefix'], message: 'on Redis Cluster the prefix needs a hash tag, e.g. "{hw}", so all keys of hivewatch share one slot' });
       }
+      if (redis.cluster && redis.url.split(',').some((url) => /^\s*rediss?:\/\/[^/]+\/0*[1-9]/.test(url))) {
+        ctx.addIssue({ code: 'custom', path: ['url'], message: 'Redis Cluster has only database 0: drop the /<db> part of the URL' });
+      }
       if (!redis.cluster && redis.url.includes(',')) {
         ctx.addIssue({ code: 'custom', path: ['url'], message: 'several URLs are seed nodes of a Redis Cluster: set redis.cluster (HIVEWATCH_REDIS_CLUSTER=true) or give one URL' });
       }

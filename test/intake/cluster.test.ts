@@ -122,6 +122,7 @@ describe('Redis Cluster', () => {
     expect(() => loadConfig({ HIVEWATCH_REDIS_CLUSTER: 'true', HIVEWATCH_PREFIX: 'hivewatch' })).toThrowError(ConfigError);
     expect(() => loadConfig({ HIVEWATCH_REDIS_CLUSTER: 'true', HIVEWATCH_PREFIX: 'hivewatch' })).toThrowError(/redis\.prefix \(HIVEWATCH_PREFIX\).*hash tag/);
     expect(() => loadConfig({ REDIS_URL: 'redis://a:7000,redis://b:7001' })).toThrowError(/redis\.url \(REDIS_URL\).*HIVEWATCH_REDIS_CLUSTER/);
+    expect(() => loadConfig({ HIVEWATCH_REDIS_CLUSTER: 'true', HIVEWATCH_PREFIX: '{hw}', REDIS_URL: 'redis://a:7000/2' })).toThrowError(/redis\.url \(REDIS_URL\).*only database 0/);
     const config = loadConfig({ HIVEWATCH_REDIS_CLUSTER: 'yes', HIVEWATCH_PREFIX: '{hw}', REDIS_URL: 'redis://:s3cret@a:7000, redis://:s3cret@b:7001' });
     expect(config.redis).toMatchObject({ cluster: true, prefix: '{hw}' });
     expect(JSON.stringify(config)).not.toContain('s3cret');
