@@ -70,6 +70,13 @@ export const configSchema = z.object({
       /** Largest accepted request body in bytes (413 above). 100 alerts of ~8 KB fit in the default. */
       bodyLimit: positiveInt.default(5 * 1024 * 1024),
       trustProxy: z.union([z.boolean(), z.string()]).default(false),
+      /**
+       * Load shedding of the webhook: above this mean event-loop delay (ms) it answers 503 with Retry-After, so a
+       * burst slows the SIEM down instead of taking the API down. 0 turns it off.
+       */
+      maxEventLoopDelayMs: z.coerce.number().int().nonnegative().default(1000),
+      /** The same above this V8 heap size (bytes); 0 (the default) turns it off. */
+      maxHeapUsedBytes: z.coerce.number().int().nonnegative().default(0),
     })
     .prefault({}),
   queues: z
@@ -200,6 +207,8 @@ export const ENV_SETTINGS: Record<string, string> = {
   HIVEWATCH_PORT: 'http.port',
   HIVEWATCH_BODY_LIMIT: 'http.bodyLimit',
   HIVEWATCH_TRUST_PROXY: 'http.trustProxy',
+  HIVEWATCH_MAX_EVENT_LOOP_DELAY_MS: 'http.maxEventLoopDelayMs',
+  HIVEWATCH_MAX_HEAP_USED_BYTES: 'http.maxHeapUsedBytes',
   HIVEWATCH_RETENTION_DAYS: 'queues.retentionDays',
   HIVEWATCH_JOB_ATTEMPTS: 'queues.attempts',
   HIVEWATCH_ALERTS_CONCURRENCY: 'queues.alertsConcurrency',

@@ -56,7 +56,7 @@ export function buildOpenApi(fragments: OpenApiFragment[] = [], version = '0.1.0
           '413': errorResponse('body larger than http.bodyLimit'),
           '415': errorResponse('unsupported Content-Type'),
           '429': { ...errorResponse('rate limit of this source exceeded'), headers: { 'Retry-After': { schema: { type: 'integer' } } } },
-          '503': errorResponse('Redis unavailable; nothing stored, retry'),
+          '503': { ...errorResponse('Redis unavailable (HW_ERR_REDIS_UNAVAILABLE) or the API overloaded (HW_ERR_OVERLOADED); nothing stored, retry'), headers: { 'Retry-After': { schema: { type: 'integer' } } } },
         },
       },
     },

@@ -128,6 +128,8 @@ export async function buildServer(deps: ServerDeps): Promise<HivewatchServer> {
     intake: { cases, alertsQueue: queues.alerts, acceptedRuleIds: config.intake.acceptedRuleIds, now: deps.now },
     metrics,
     bodyLimit: config.http.bodyLimit,
+    maxEventLoopDelayMs: config.http.maxEventLoopDelayMs,
+    maxHeapUsedBytes: config.http.maxHeapUsedBytes,
     rateLimit,
   });
   await app.register(casesRoutes, { cases, queues: queues.byName, authenticate: caseReaderAuth(config, auth) });

@@ -1,16 +1,20 @@
 // POST /v1/alerts/elastic: the SIEM webhook. The body is kept raw (HMAC signs the raw bytes; NDJSON and the
 // broken Kibana template forms are not plain JSON), parsed by workers/intake/extract.ts, admitted and queued.
+import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BodyShapeError, extractAlerts } from '../../intake/extract.js';
 import { admitItems, type IntakeDeps } from '../../intake/admit.js';
 import type { Metrics } from '../../metrics.js';
-import { HttpError } from '../errors.js';
+import { errorBody, HttpError } from '../errors.js';
 import type { IntakeResponse } from '../schemas.js';
 
 export interface AlertsRouteOptions {
   intake: IntakeDeps;
   metrics: Metrics;
   bodyLimit: number;
+  /** Load shedding thresholds (config.http); 0 turns one off. */
+  maxEventLoopDelayMs: number;
+  maxHeapUsedBytes: number;
   rateLimit: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
 
@@ -29,7 +33,22 @@ export function acceptsMediaType(contentType: string | undefined, body: Buffer):
   return /^application\/x-www-form-urlencoded\b/i.test(contentType) && looksJson;
 }
 
+/** Seconds a shed sender is asked to wait: longer than one sampling interval, so the next try sees fresh figures. */
+const SHED_RETRY_AFTER = 5;
+
 export async function alertsRoutes(app: FastifyInstance, options: AlertsRouteOptions): Promise<void> {
+  // Registered in this plugin's context only: health, metrics and the case API still answer under pressure.
+  await app.register(underPressure, {
+    maxEventLoopDelay: options.maxEventLoopDelayMs,
+    maxHeapUsedBytes: options.maxHeapUsedBytes,
+    sampleInterval: 500,
+    pressureHandler: (_request, reply, type) => {
+      void reply
+        .header('Retry-After', String(SHED_RETRY_AFTER))
+        .status(503)
+        .send(errorBody('HW_ERR_OVERLOADED', `hivewatch is overloaded (${type}); nothing was stored, retry after ${SHED_RETRY_AFTER} s`));
+    },
+  });
   // This plugin context only: every accepted type arrives as a Buffer.
   app.removeAllContentTypeParsers();
   // Every type (and none) is read as a Buffer; the handler decides what it accepts, so it can answer 415 with our
