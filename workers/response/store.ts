@@ -11,8 +11,8 @@ import { notFound, ResponseError, wrongState } from './errors.js';
 import { responseKeys, type ResponseKeys } from './keys.js';
 import { canTransition, OPEN_STATES, type CaseStep } from './step.js';
 
-// KEYS: step. ARGV: expected rev, new json, allowed from-states (comma list).
-const CAS_SCRIPT = `
+// The step's compare-and-set check. KEYS[1]: step. ARGV: expected rev, new json, allowed from-states (comma list).
+const CAS_CHECK = `
 local raw = redis.call('GET', KEYS[1])
 if not raw then return {err = 'NOSTEP'} end
 local cur = cjson.decode(raw)
@@ -20,6 +20,9 @@ if tostring(cur.rev) ~= ARGV[1] then return 'REV:' .. tostring(cur.rev) .. ':' .
 local ok = false
 for s in string.gmatch(ARGV[3], '[^,]+') do if s == cur.state then ok = true end end
 if not ok then return 'STATE:' .. cur.state end
+`;
+
+const CAS_SCRIPT = `${CAS_CHECK}
 redis.call('SET', KEYS[1], ARGV[2])
 return 'OK'
 `;
@@ -28,14 +31,7 @@ return 'OK'
 // are written first: Redis does not roll a script back, so a failing append must leave the step untouched.
 // KEYS: step, audit stream, audit head, audit case index.
 // ARGV: expected rev, new json, allowed from-states, expected head, new head, n, then n pairs (record json, hash).
-const CAS_AUDITED_SCRIPT = `
-local raw = redis.call('GET', KEYS[1])
-if not raw then return {err = 'NOSTEP'} end
-local cur = cjson.decode(raw)
-if tostring(cur.rev) ~= ARGV[1] then return 'REV:' .. tostring(cur.rev) .. ':' .. cur.state end
-local ok = false
-for s in string.gmatch(ARGV[3], '[^,]+') do if s == cur.state then ok = true end end
-if not ok then return 'STATE:' .. cur.state end
+const CAS_AUDITED_SCRIPT = `${CAS_CHECK}
 if (redis.call('GET', KEYS[3]) or '') ~= ARGV[4] then return 'HEAD' end
 local n = tonumber(ARGV[6])
 for i = 0, n - 1 do
