@@ -1,5 +1,7 @@
 // Redis keys of the case store. Every key starts with `<prefix>:cases:`, so with a hash-tag prefix (`{hw}`) all
 // of them share one Redis Cluster slot and the multi-key scripts stay legal.
+// ADMIT_ALERTS (scripts.ts) builds the alert, group, case and index names itself from `base`, in these same
+// formats; test/intake/cases.test.ts reads a group key through `group()` to hold the two together.
 export interface CaseKeys {
   base: string;
   record(caseId: string): string;

@@ -211,7 +211,7 @@ export class CaseStore {
   /** Alert ids of the case, in admission order: the first alert, then those that joined. */
   async alertIds(caseId: string): Promise<string[]> {
     const [first, joined] = await Promise.all([this.redis.hget(this.keys.record(caseId), 'firstAlertId'), this.redis.lrange(this.keys.alerts(caseId), 0, -1)]);
-    // Cases admitted before 0.1 listed their first alert too.
+    // Cases admitted by the first landing listed their first alert too.
     return first === null || joined[0] === first ? joined : [first, ...joined];
   }
 
