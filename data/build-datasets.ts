@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadHiveDumpRule } from '../playbooks/hive-dump/rule.js';
+import type { ScenarioExpectation as Expect } from '../test/scenarios/expectation.js';
 
 type Doc = Record<string, any>;
 
@@ -191,21 +192,6 @@ function otherAlert(ts: string, host: Host, user: User | null, name: string, tac
 }
 
 // ---- writing ---------------------------------------------------------------------------------------
-
-interface Expect {
-  verified: boolean;
-  disposition: string;
-  hives: string[];
-  hostRole: string | null;
-  destinations?: string[];
-  factors: string[];
-  absentFactors?: string[];
-  plan: string[];
-  unresolved?: string[];
-  drift?: boolean;
-  candidateExceptions?: number;
-  workflowError?: string;
-}
 
 interface Scenario {
   name: string;

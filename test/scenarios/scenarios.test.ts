@@ -8,21 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { openDataset } from '../../playbooks/hive-dump/dataset.js';
 import { loadWorkflows, WorkflowError } from '../../playbooks/hive-dump/workflows.js';
 import type { TriageReport } from '../../playbooks/hive-dump/report.js';
-
-interface Expect {
-  verified: boolean;
-  disposition: string;
-  hives: string[];
-  hostRole: string | null;
-  destinations?: string[];
-  factors: string[];
-  absentFactors?: string[];
-  plan: string[];
-  unresolved?: string[];
-  drift?: boolean;
-  candidateExceptions?: number;
-  workflowError?: string;
-}
+import type { ScenarioExpectation as Expect } from './expectation.js';
 
 const root = resolve(import.meta.dirname, 'datasets');
 const stateDir = mkdtempSync(join(tmpdir(), 'hw-scenarios-'));
