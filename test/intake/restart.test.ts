@@ -81,23 +81,28 @@ describe('restart with alerts still queued', () => {
   });
 });
 
+/** Triage workers whose jobs take `jobMs`, with a grace period of `graceSeconds`; `started` resolves when a job runs. */
+async function slowTriageWorker(name: string, graceSeconds: number, jobMs: number, result: object) {
+  const config = testConfig(`${prefix}:${name}`, { queues: { shutdownGraceSeconds: graceSeconds } });
+  let release!: () => void;
+  const started = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const workers = await startWorkers({
+    config,
+    only: ['triage'],
+    triageProcessor: async () => {
+      release();
+      await new Promise((resolve) => setTimeout(resolve, jobMs));
+      return result;
+    },
+  });
+  return { workers, queues: createQueues(redis, config), started };
+}
+
 describe('graceful shutdown', () => {
   it('close() stops taking work and lets the active job finish', async () => {
-    const config = testConfig(`${prefix}:graceful`, { queues: { shutdownGraceSeconds: 10 } });
-    let release!: () => void;
-    const started = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const workers = await startWorkers({
-      config,
-      only: ['triage'],
-      triageProcessor: async () => {
-        release();
-        await new Promise((resolve) => setTimeout(resolve, 600));
-        return { finished: true };
-      },
-    });
-    const queues = createQueues(redis, config);
+    const { workers, queues, started } = await slowTriageWorker('graceful', 10, 600, { finished: true });
     await queues.triage.add('triage', { caseId: 'case-a' } as unknown as TriageJobData, { jobId: 'triage-case-a' });
     await queues.triage.add('triage', { caseId: 'case-b' } as unknown as TriageJobData, { jobId: 'triage-case-b', delay: 200 });
     await started;
@@ -113,21 +118,7 @@ describe('graceful shutdown', () => {
   });
 
   it('a job longer than the grace period is handed back: close() returns within the grace period', async () => {
-    const config = testConfig(`${prefix}:handback`, { queues: { shutdownGraceSeconds: 1 } });
-    let release!: () => void;
-    const started = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const workers = await startWorkers({
-      config,
-      only: ['triage'],
-      triageProcessor: async () => {
-        release();
-        await new Promise((resolve) => setTimeout(resolve, 4000));
-        return {};
-      },
-    });
-    const queues = createQueues(redis, config);
+    const { workers, queues, started } = await slowTriageWorker('handback', 1, 4000, {});
     await queues.triage.add('triage', { caseId: 'case-c' } as unknown as TriageJobData, { jobId: 'triage-case-c' });
     await started;
     const t0 = Date.now();
