@@ -1,14 +1,17 @@
-// Intake throughput: drives a running `hivewatch serve` over loopback with autocannon, single-alert requests
-// (max rate, then a fixed 1,000 alerts/s for latency) and 100-alert batches, and in the same run measures raw
-// `queue.addBulk` of the same alerts. Prints figures; asserts nothing (performance lives here, not in tests).
+// Intake throughput: drives a running `hivewatch serve` over loopback, single-alert requests (max rate, then a
+// fixed 1,000 alerts/s for latency) and 100-alert batches, and in the same run measures raw `queue.addBulk` of
+// the same alerts. Prints figures; asserts nothing (performance lives here, not in tests).
 //
 //   npm run bench:intake -- [--duration 5] [--connections 32] [--phases single,rate,batched] [--in-flight 4]
-//                           [--external http://127.0.0.1:8080 --token T]
+//                           [--client lean|autocannon] [--external http://127.0.0.1:8080 --token T]
 //
-// Without --external it starts the server itself as a child process (`node bin/hivewatch.js serve`, with the
-// Node flags in HW_SERVER_NODE_ARGS if set) on a throw-away key prefix, and deletes that prefix's keys at the
-// end. No workers run: this measures intake only. --in-flight sets both the batched connections and the raw
-// addBulk calls in flight, so the two sides always run at the same concurrency.
+// Without --external it starts the server itself as a child process, as users start it (bin/hivewatch.js with
+// the Node flags of its shebang line, plus any in HW_SERVER_NODE_ARGS), on a throw-away key prefix, and deletes
+// that prefix's keys at the end. No workers run: this measures intake only. --in-flight sets both the batched
+// connections and the raw addBulk calls in flight, so the two sides always run at the same concurrency.
+// The load generator shares the two cores with the server and Redis, so by default it is the lean driver of
+// bench/http-load.ts; `--client autocannon` runs the same load through autocannon, which costs several times
+// more CPU per request. The table prints the load generator's own CPU per alert.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -16,6 +19,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
+import { runLoad, type LoadResult } from './http-load.js';
 import { parseAlert } from '../detection/alert.js';
 import { loadConfig } from '../workers/config.js';
 import { alertJobId, createQueue, QUEUE_NAMES } from '../workers/queues.js';
@@ -32,10 +36,12 @@ const connections = Number(flag('connections', '32'));
 const external = flag('external', '');
 const token = flag('token', `bench-${randomBytes(8).toString('hex')}`);
 const inFlight = Number(flag('in-flight', '4'));
+const client = flag('client', 'lean');
 const phases = new Set(flag('phases', 'single,rate,batched').split(','));
 const prefix = flag('prefix', `hwbench:${randomBytes(4).toString('hex')}`);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const root = resolve(import.meta.dirname, '..');
+const PATH = '/v1/alerts/elastic';
 
 let seq = 0;
 const run = randomBytes(3).toString('hex');
@@ -87,10 +93,18 @@ function buildTemplate(): string {
   });
 }
 
+/** The Node flags on bin/hivewatch.js's `#!/usr/bin/env -S node <flags>` line. */
+function shebangNodeFlags(): string[] {
+  const first = readFileSync(resolve(root, 'bin/hivewatch.js'), 'utf8').split('\n', 1)[0]!;
+  const match = /^#!.*\bnode\b(.*)$/.exec(first);
+  return match ? match[1]!.trim().split(/\s+/).filter(Boolean) : [];
+}
+
 async function startServer(): Promise<{ url: string; child: ChildProcess | null }> {
   if (external) return { url: external, child: null };
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [...(process.env.HW_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), resolve(root, 'bin/hivewatch.js'), 'serve'], {
+  // Started as users start it (`npx hivewatch serve`, the Docker image): with the Node flags of its shebang line.
+  const child = spawn(process.execPath, [...shebangNodeFlags(), ...(process.env.HW_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), resolve(root, 'bin/hivewatch.js'), 'serve'], {
     cwd: root,
     env: {
       ...process.env,
@@ -122,6 +136,8 @@ interface Figures {
   /** CPU spent per alert (µs) by the Node process doing the work (the API; for raw addBulk, this bench) and by Redis. */
   serverCpuUs?: number;
   redisCpuUs?: number;
+  /** CPU per alert of the load generator (this bench), which shares the machine with the server. */
+  clientCpuUs?: number;
   requestsPerSec: number;
   alertsPerSec: number;
   p50: number;
@@ -170,6 +186,7 @@ function combine(parts: (Figures & { seconds?: number })[]): Figures {
     errors: parts.reduce((sum, p) => sum + p.errors, 0),
     serverCpuUs: perAlert((f) => f.serverCpuUs),
     redisCpuUs: perAlert((f) => f.redisCpuUs),
+    clientCpuUs: perAlert((f) => f.clientCpuUs),
   };
 }
 
@@ -178,39 +195,41 @@ async function drive(url: string, label: string, perRequest: number, options: { 
   const make = perRequest === 1 ? () => alertJson() : () => `{"alerts":[${Array.from({ length: perRequest }, alertJson).join(',')}]}`;
   // Bodies are built before the clock starts (up to about 100 MB), so the load generator, which shares the two
   // cores with the server and Redis, only sends; past the pool it builds them on the fly.
-  const pool = Array.from({ length: Math.min(Math.ceil((expectedAlertsPerSec * seconds) / perRequest), Math.floor(60_000 / perRequest) + 1) }, make);
-  const body = () => pool.pop() ?? make();
+  const prebuild = Math.min(Math.ceil((expectedAlertsPerSec * seconds) / perRequest), Math.floor(60_000 / perRequest) + 1);
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const cpu0 = processCpuUs(serverPid);
   const redis0 = await redisCpuUs();
+  const result = client === 'autocannon' ? await autocannonLoad(url, headers, make, prebuild, options, seconds) : await runLoad({ url, path: PATH, headers, body: () => Buffer.from(make()), prebuild, connections: options.connections, seconds, rate: options.overallRate });
+  const alerts = Math.max(1, result.ok * perRequest);
+  return {
+    label,
+    seconds: result.seconds,
+    serverCpuUs: serverPid ? (processCpuUs(serverPid) - cpu0) / alerts : undefined,
+    redisCpuUs: ((await redisCpuUs()) - redis0) / alerts,
+    clientCpuUs: result.cpuUs / alerts,
+    requestsPerSec: result.ok / result.seconds,
+    alertsPerSec: (result.ok * perRequest) / result.seconds,
+    p50: result.p50,
+    p99: result.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+/** The same load through autocannon (`--client autocannon`), for comparison with the lean driver. */
+async function autocannonLoad(url: string, headers: Record<string, string>, make: () => string, prebuild: number, options: { overallRate?: number; connections: number }, seconds: number): Promise<LoadResult> {
+  const pool = Array.from({ length: prebuild }, make);
+  const cpu0 = process.cpuUsage();
   const result = await autocannon({
     url,
     duration: Math.max(1, Math.round(seconds)),
     connections: options.connections,
     overallRate: options.overallRate,
     pipelining: 1,
-    requests: [
-      {
-        method: 'POST',
-        path: '/v1/alerts/elastic',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        setupRequest: (request) => ({ ...request, body: body() }),
-      },
-    ],
+    requests: [{ method: 'POST', path: PATH, headers, setupRequest: (request) => ({ ...request, body: pool.pop() ?? make() }) }],
   });
-  const ok = result['2xx'];
-  const alerts = Math.max(1, ok * perRequest);
-  return {
-    label,
-    seconds: result.duration,
-    serverCpuUs: serverPid ? (processCpuUs(serverPid) - cpu0) / alerts : undefined,
-    redisCpuUs: ((await redisCpuUs()) - redis0) / alerts,
-    requestsPerSec: ok / result.duration,
-    alertsPerSec: (ok * perRequest) / result.duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-  };
+  const cpu = process.cpuUsage(cpu0);
+  return { seconds: result.duration, cpuUs: cpu.user + cpu.system, ok: result['2xx'], non2xx: result.non2xx, errors: result.errors + result.timeouts, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
 /** Raw BullMQ: addBulk of the same parsed alerts (same job ids and options), 100 per call, `parallel` calls in flight. */
@@ -285,11 +304,11 @@ try {
   const raw = rounds.length > 0 ? combine(rounds.map((r) => r.raw)) : undefined;
   if (batched && raw) figures.push(batched, raw);
   console.log('');
-  console.log('phase                              req/s    alerts/s   p50 ms   p99 ms   non-2xx  errors Node CPU us/alert  Redis CPU us/alert');
+  console.log('phase                              req/s    alerts/s   p50 ms   p99 ms   non-2xx  errors Node CPU us/alert  Redis CPU us/alert  load gen. us/alert');
   const us = (value: number | undefined) => (value === undefined ? '-' : value.toFixed(0));
   for (const f of figures) {
     console.log(
-      `${f.label.padEnd(32)} ${f.requestsPerSec.toFixed(0).padStart(7)} ${f.alertsPerSec.toFixed(0).padStart(10)} ${f.p50.toFixed(1).padStart(8)} ${f.p99.toFixed(1).padStart(8)} ${String(f.non2xx).padStart(9)} ${String(f.errors).padStart(7)} ${us(f.serverCpuUs).padStart(17)} ${us(f.redisCpuUs).padStart(19)}`,
+      `${f.label.padEnd(32)} ${f.requestsPerSec.toFixed(0).padStart(7)} ${f.alertsPerSec.toFixed(0).padStart(10)} ${f.p50.toFixed(1).padStart(8)} ${f.p99.toFixed(1).padStart(8)} ${String(f.non2xx).padStart(9)} ${String(f.errors).padStart(7)} ${us(f.serverCpuUs).padStart(17)} ${us(f.redisCpuUs).padStart(19)} ${us(f.clientCpuUs).padStart(19)}`,
     );
   }
   console.log('');
