@@ -12,9 +12,9 @@ export interface CaseKeys {
   alert(alertId: string): string;
   /** host + parent process -> open case, expiring after the grouping window. */
   group(hostId: string, parentKey: string): string;
-  indexAll: string;
   indexHost(hostId: string): string;
   indexUser(userId: string): string;
+  /** Every case is in the index of its status; there is no index of all cases (see CaseStore.list). */
   indexStatus(status: string): string;
 }
 
@@ -28,7 +28,6 @@ export function caseKeys(prefix: string): CaseKeys {
     report: (id) => `${base}case:${id}:report`,
     alert: (alertId) => `${base}alert:${alertId}`,
     group: (hostId, parentKey) => `${base}group:${hostId}|${parentKey}`,
-    indexAll: `${base}index:all`,
     indexHost: (hostId) => `${base}index:host:${hostId}`,
     indexUser: (userId) => `${base}index:user:${userId}`,
     indexStatus: (status) => `${base}index:status:${status}`,

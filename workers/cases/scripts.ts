@@ -3,10 +3,11 @@
 // Keys are derived from ARGV[1] (the `<prefix>:cases:` base); use a hash-tag prefix on Redis Cluster.
 
 /**
- * Admits a batch of alerts in order, in one call. KEYS[1] is the `index:all` key (it routes the call to the
- * prefix's slot on a Cluster). ARGV: base, nowMs, windowMs, retentionMs, trimIndex ("1" now and then: drop expired
- * cases from index:all), then one JSON array holding, per alert, [alertId, newCaseId, hostId, hostName, userId,
- * userName, originalTime, parentKey] ("" for a missing value).
+ * Admits a batch of alerts in order, in one call. KEYS[1] is the `index:status:open` key (it routes the call to
+ * the prefix's slot on a Cluster). ARGV: base, nowMs, windowMs, retentionMs, the index names to trim ("" on most
+ * calls; now and then a comma-separated list of `index:` suffixes whose expired cases are dropped), then one
+ * JSON array holding, per alert, [alertId, newCaseId, hostId, hostName, userId, userName, originalTime,
+ * parentKey] ("" for a missing value).
  * One JSON argument instead of a dozen per alert: on a 100-alert batch, encoding and unpacking the arguments
  * cost as much as the admission itself, on both sides.
  *
@@ -16,17 +17,27 @@
  * the alert, then "<caseId>|1". A case's first alert is the record's firstAlertId; the alerts list holds the
  * ones that joined, so a new case costs no list.
  * Returns {outcome, caseId, processed} flattened, three values per alert; outcome created | joined | duplicate.
+ *
+ * Cost, which every alert of a storm pays: the dedup and group keys are claimed with SET NX GET (one command
+ * where a GET and a SET were), and index entries are gathered and written with one ZADD per index per call.
  */
 export const ADMIT_ALERTS = `
 local base = ARGV[1]
 -- Times stay strings: Redis takes them as they are, where a Lua number would be formatted on every call.
 local now, windowMs, retentionMs = ARGV[2], ARGV[3], ARGV[4]
-local indexAll = KEYS[1]
 local out = {}
+local entries = {}
+local function index(key, score, caseId)
+  local list = entries[key]
+  if not list then list = {}; entries[key] = list end
+  list[#list + 1] = score
+  list[#list + 1] = caseId
+end
 for _, a in ipairs(cjson.decode(ARGV[6])) do
-  local alertId, hostId, userId, userName, originalTime, parentKey = a[1], a[3], a[5], a[6], a[7], a[8]
+  local alertId, newCaseId, hostId, userId, userName, originalTime, parentKey = a[1], a[2], a[3], a[5], a[6], a[7], a[8]
   local alertKey = base .. 'alert:' .. alertId
-  local seen = redis.call('GET', alertKey)
+  -- Claimed for the new case id; an alert that joins a case rewrites it below.
+  local seen = redis.call('SET', alertKey, newCaseId, 'NX', 'PX', retentionMs, 'GET')
   if seen then
     local bar = string.find(seen, '|', 1, true)
     out[#out + 1] = 'duplicate'
@@ -34,10 +45,9 @@ for _, a in ipairs(cjson.decode(ARGV[6])) do
     out[#out + 1] = bar and '1' or '0'
   else
     local caseId = false
-    local groupKey = false
     if parentKey ~= '' then
-      groupKey = base .. 'group:' .. hostId .. '|' .. parentKey
-      local grouped = redis.call('GET', groupKey)
+      local groupKey = base .. 'group:' .. hostId .. '|' .. parentKey
+      local grouped = redis.call('SET', groupKey, newCaseId, 'NX', 'PX', windowMs, 'GET')
       if grouped then
         local rec = base .. 'case:' .. grouped
         local f = redis.call('HMGET', rec, 'status', 'firstAlertAt', 'lastAlertAt', 'userId', 'createdAt')
@@ -49,36 +59,39 @@ for _, a in ipairs(cjson.decode(ARGV[6])) do
           if userId ~= '' and f[4] == '' then
             update[#update + 1] = 'userId'; update[#update + 1] = userId
             update[#update + 1] = 'userName'; update[#update + 1] = userName
-            redis.call('ZADD', base .. 'index:user:' .. userId, f[5], caseId)
+            index(base .. 'index:user:' .. userId, f[5], caseId)
           end
           redis.call('HINCRBY', rec, 'alertCount', 1)
           redis.call('HSET', rec, unpack(update))
           if redis.call('RPUSH', rec .. ':alerts', alertId) == 1 then redis.call('PEXPIRE', rec .. ':alerts', retentionMs) end
+          redis.call('SET', alertKey, caseId, 'KEEPTTL')
         end
+        -- Joined or not (the grouped case is closed or gone), the window starts again from this alert.
+        redis.call('SET', groupKey, caseId or newCaseId, 'PX', windowMs)
       end
     end
     local outcome = 'joined'
     if not caseId then
       outcome = 'created'
-      caseId = a[2]
+      caseId = newCaseId
       local rec = base .. 'case:' .. caseId
       redis.call('HSET', rec, 'id', caseId, 'status', 'open', 'hostId', hostId, 'hostName', a[4],
         'userId', userId, 'userName', userName, 'parentKey', parentKey, 'createdAt', now, 'updatedAt', now,
         'firstAlertAt', originalTime, 'lastAlertAt', originalTime, 'alertCount', 1, 'firstAlertId', alertId)
       redis.call('PEXPIRE', rec, retentionMs)
-      redis.call('ZADD', indexAll, now, caseId)
-      redis.call('ZADD', base .. 'index:host:' .. hostId, now, caseId)
-      if userId ~= '' then redis.call('ZADD', base .. 'index:user:' .. userId, now, caseId) end
-      redis.call('ZADD', base .. 'index:status:open', now, caseId)
+      index(KEYS[1], now, caseId)
+      index(base .. 'index:host:' .. hostId, now, caseId)
+      if userId ~= '' then index(base .. 'index:user:' .. userId, now, caseId) end
     end
-    if groupKey then redis.call('SET', groupKey, caseId, 'PX', windowMs) end
-    redis.call('SET', alertKey, caseId, 'PX', retentionMs)
     out[#out + 1] = outcome
     out[#out + 1] = caseId
     out[#out + 1] = '0'
   end
 end
-if ARGV[5] == '1' then redis.call('ZREMRANGEBYSCORE', indexAll, '-inf', tonumber(now) - tonumber(retentionMs)) end
+for key, list in pairs(entries) do redis.call('ZADD', key, unpack(list)) end
+for name in string.gmatch(ARGV[5], '([^,]+)') do
+  redis.call('ZREMRANGEBYSCORE', base .. 'index:' .. name, '-inf', tonumber(now) - tonumber(retentionMs))
+end
 return out
 `;
 

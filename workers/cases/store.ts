@@ -94,6 +94,13 @@ const ADMIT_CHUNK = 200;
 let sequence = 0;
 
 /**
+ * The `index:` keys whose expired cases admission drops now and then: every status index, and `all`, the index
+ * of every case that landings before the status-only indexes wrote (it empties, and so disappears, within one
+ * retention period).
+ */
+const TRIMMED_INDEXES = [...CASE_STATUSES.map((status) => `status:${status}`), 'all'].join(',');
+
+/**
  * One alert's values for ADMIT_ALERTS. Lone surrogates become U+FFFD, as ioredis's UTF-8 encoding of a plain
  * argument would make them (Lua's cjson refuses them).
  */
@@ -110,7 +117,7 @@ export function newCaseId(now = Date.now()): string {
 }
 
 type ScriptedRedis = Redis & {
-  hwCaseAdmit(indexAll: string, base: string, now: number, windowMs: number, retentionMs: number, trim: string, alerts: string): Promise<string[]>;
+  hwCaseAdmit(openIndex: string, base: string, now: number, windowMs: number, retentionMs: number, trim: string, alerts: string): Promise<string[]>;
   hwCaseProcessed(alertKey: string): Promise<number>;
   hwCaseSetStatus(recordKey: string, ...args: (string | number)[]): Promise<[string, number] | null>;
 };
@@ -147,9 +154,9 @@ export class CaseStore {
     for (let i = 0; i < alerts.length; i += ADMIT_CHUNK) {
       const now = this.now();
       const rows = alerts.slice(i, i + ADMIT_CHUNK).map((alert) => admissionRow(alert, newCaseId(now)));
-      // Expired cases leave index:all now and then, not on every call.
-      const trim = sequence % 64 < rows.length ? '1' : '0';
-      calls.push(this.redis.hwCaseAdmit(this.keys.indexAll, this.keys.base, now, this.options.groupingWindowMinutes * 60_000, this.retentionMs, trim, JSON.stringify(rows)));
+      // Expired cases leave the status indexes now and then, not on every call.
+      const trim = sequence % 64 < rows.length ? TRIMMED_INDEXES : '';
+      calls.push(this.redis.hwCaseAdmit(this.keys.indexStatus('open'), this.keys.base, now, this.options.groupingWindowMinutes * 60_000, this.retentionMs, trim, JSON.stringify(rows)));
     }
     const flat = (await Promise.all(calls)).flat();
     return alerts.map((_, i) => ({ outcome: flat[3 * i] as AdmitOutcome, caseId: flat[3 * i + 1]!, queued: flat[3 * i + 2] === '1' }));
@@ -197,8 +204,11 @@ export class CaseStore {
     if (filter.userId) indexes.push(this.keys.indexUser(filter.userId));
     if (filter.status) indexes.push(this.keys.indexStatus(filter.status));
     let ids: string[];
-    if (indexes.length <= 1) {
-      ids = await this.redis.zrange(indexes[0] ?? this.keys.indexAll, offset, offset + limit - 1, 'REV');
+    if (indexes.length === 1) {
+      ids = await this.redis.zrange(indexes[0]!, offset, offset + limit - 1, 'REV');
+    } else if (indexes.length === 0) {
+      ids = await this.newestOfEveryStatus(offset + limit);
+      ids = ids.slice(offset, offset + limit);
     } else {
       // ZINTER returns ascending by summed score; the scores are identical (createdAt), so order is creation order.
       const all = (await this.redis.call('ZINTER', indexes.length, ...indexes, 'AGGREGATE', 'MIN')) as string[];
@@ -206,6 +216,24 @@ export class CaseStore {
     }
     const records = await Promise.all(ids.map((id) => this.get(id)));
     return records.filter((record): record is CaseRecord => record !== null);
+  }
+
+  /**
+   * The `count` newest cases whatever their status. Every case is in exactly one status index, so there is no
+   * index of all cases for admission to write: the newest `count` of each status index, merged by creation time.
+   */
+  private async newestOfEveryStatus(count: number): Promise<string[]> {
+    const pipeline = this.redis.pipeline();
+    for (const status of CASE_STATUSES) pipeline.zrange(this.keys.indexStatus(status), 0, count - 1, 'REV', 'WITHSCORES');
+    const merged: { id: string; createdAt: number }[] = [];
+    for (const [err, reply] of (await pipeline.exec()) ?? []) {
+      if (err) throw err;
+      const flat = reply as string[];
+      for (let i = 0; i < flat.length; i += 2) merged.push({ id: flat[i]!, createdAt: Number(flat[i + 1]) });
+    }
+    // Newest first; ties in reverse id order, as ZRANGE REV orders one index.
+    merged.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    return merged.slice(0, count).map((entry) => entry.id);
   }
 
   /** Alert ids of the case, in admission order: the first alert, then those that joined. */

@@ -1,0 +1,75 @@
+// The case indexes: every case sits in the index of its status (there is no index of all cases), so a listing
+// without a filter merges the status indexes; admission now and then drops expired cases from every status
+// index and from `index:all`, which earlier landings wrote.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { parseAlert } from '../../detection/alert.js';
+import { CaseStore } from '../../workers/cases/store.js';
+import { cleanup, connect, nestedAlert, uniquePrefix } from './helpers.js';
+
+const prefix = uniquePrefix('case-index');
+const DAY = 24 * 3600 * 1000;
+let clock = Date.UTC(2026, 10, 1);
+let redis: Redis;
+let store: CaseStore;
+let firstId: string;
+
+beforeAll(async () => {
+  redis = await connect();
+  store = new CaseStore(redis, { prefix, groupingWindowMinutes: 60, retentionDays: 30, now: () => clock });
+});
+
+afterAll(async () => {
+  await cleanup(redis, prefix);
+  await redis.quit();
+});
+
+/** Opens one case per call, one millisecond after the previous one. */
+async function openCase(tag: string): Promise<string> {
+  clock += 1;
+  const { caseId, outcome } = await store.admit(parseAlert(nestedAlert({ hostId: `host-${tag}`, parentEntityId: `p-${tag}` })));
+  expect(outcome).toBe('created');
+  return caseId;
+}
+
+describe('case indexes', () => {
+  it('a new case is in its host, user and open indexes only; no index of all cases is written', async () => {
+    const id = await openCase('one');
+    firstId = id;
+    const record = await store.require(id);
+    expect(await redis.zscore(store.keys.indexStatus('open'), id)).toBe(String(record.createdAt));
+    expect(await redis.zscore(store.keys.indexHost('host-one'), id)).toBe(String(record.createdAt));
+    expect(await redis.zscore(store.keys.indexUser(record.userId!), id)).toBe(String(record.createdAt));
+    expect(await redis.exists(`${store.keys.base}index:all`)).toBe(0);
+  });
+
+  it('the unfiltered list merges every status, newest first, with offset and limit across statuses', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await openCase(`merge-${i}`));
+    // Spread them over three statuses; each keeps its creation time as its score.
+    await store.setStatus(ids[1]!, 'triaged');
+    await store.setStatus(ids[3]!, 'closed');
+    await store.setStatus(ids[4]!, 'triaged');
+    const newestFirst = [...ids].reverse();
+    const listed = async (offset: number, limit: number) => (await store.list({ offset, limit })).map((record) => record.id);
+    expect(await listed(0, 6)).toEqual(newestFirst);
+    expect(await listed(2, 3)).toEqual(newestFirst.slice(2, 5));
+    expect(await listed(5, 10)).toEqual([ids[0], firstId]);
+    expect((await store.list({ status: 'triaged' })).map((record) => record.id)).toEqual([ids[4], ids[1]]);
+  });
+
+  it('admission drops cases past retention from every status index and from the legacy index:all', async () => {
+    const old = await openCase('old');
+    await store.setStatus(old, 'closed');
+    const legacy = `${store.keys.base}index:all`;
+    await redis.zadd(legacy, clock, 'case-from-an-earlier-landing');
+    clock += 31 * DAY;
+    const fresh = await openCase('fresh');
+    await redis.zadd(legacy, clock, 'case-recent-earlier-landing');
+    // Trimming runs on some calls only; a call of 64 alerts always includes one.
+    await store.admitMany(Array.from({ length: 64 }, (_, i) => parseAlert(nestedAlert({ hostId: 'host-trim', parentEntityId: `p-trim-${i}` }))));
+    expect(await redis.zscore(store.keys.indexStatus('closed'), old)).toBeNull();
+    expect(await redis.zscore(store.keys.indexStatus('open'), fresh)).not.toBeNull();
+    expect(await redis.zrange(legacy, 0, -1)).toEqual(['case-recent-earlier-landing']);
+  });
+});
