@@ -114,6 +114,32 @@ async function checkNode(redis: Redis, where: string): Promise<DurabilityReport>
   return report;
 }
 
+/** The oldest Redis hivewatch runs on: case admission claims its keys with `SET ... NX GET` (Redis 7.0). */
+export const MIN_REDIS_VERSION = '7.0.0';
+
+/** Why `version` (INFO's redis_version) is too old, naming `where`; null when it will do. */
+export function redisVersionProblem(version: string, where = ''): string | null {
+  const have = version.split('.').map(Number);
+  const need = MIN_REDIS_VERSION.split('.').map(Number);
+  for (let i = 0; i < need.length; i++) {
+    const part = have[i] ?? 0;
+    if (part > need[i]!) return null;
+    if (part < need[i]! || Number.isNaN(part)) return `Redis ${version}${where ? ` on ${where}` : ''} is too old: hivewatch needs ${MIN_REDIS_VERSION} or later (case admission uses SET ... NX GET)`;
+  }
+  return null;
+}
+
+/** Throws, naming the node, when a Redis (on a Cluster: any master) is older than MIN_REDIS_VERSION. */
+export async function requireRedisVersion(redis: Redis): Promise<void> {
+  const cluster = redis as unknown as Partial<Cluster>;
+  const nodes = cluster.isCluster && cluster.nodes ? cluster.nodes('master').map((node) => ({ node, where: `${node.options.host}:${node.options.port}` })) : [{ node: redis, where: '' }];
+  for (const { node, where } of nodes) {
+    const version = /redis_version:([^\r\n]+)/.exec(await node.info('server'))?.[1] ?? '0';
+    const problem = redisVersionProblem(version, where);
+    if (problem) throw new Error(`HW_ERR_REDIS_VERSION: ${problem}`);
+  }
+}
+
 /**
  * Checks the settings the 2xx-after-stored promise rests on: on a Cluster, on every master (a failover can move
  * the deployment's slot to any of them). Managed Redis may forbid CONFIG; then we say so instead of guessing.

@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer, type HivewatchServer } from '../../workers/api/server.js';
 import { ConfigError, loadConfig } from '../../workers/config.js';
-import { checkDurability, createRedis, waitReady } from '../../workers/redis.js';
+import { checkDurability, createRedis, requireRedisVersion, waitReady } from '../../workers/redis.js';
 import { startWorkers, type RunningWorkers } from '../../workers/worker.js';
 import type { TriageJobData } from '../../workers/triage/job.js';
 import { bearer, nestedAlert, testConfig } from './helpers.js';
@@ -116,6 +116,8 @@ describe('Redis Cluster', () => {
     const report = await checkDurability(producer);
     expect(report).toMatchObject({ evictionSafe: false, persistent: true, maxmemoryPolicy: 'allkeys-lru' });
     expect(report.warnings).toEqual([expect.stringContaining(`"allkeys-lru" on 127.0.0.1:${ports[2]}`)]);
+    // The version check reads every master too; these are the machine's redis-server, 7.0 or later.
+    await expect(requireRedisVersion(producer)).resolves.toBeUndefined();
   });
 
   it('a Cluster without a hash tag in the prefix, or several URLs without cluster mode, is refused naming the setting', () => {

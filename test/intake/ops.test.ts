@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { buildServer, type HivewatchServer, type ServerPlugin } from '../../workers/api/server.js';
 import { startHeartbeat } from '../../workers/heartbeat.js';
 import { createLogger } from '../../workers/logger.js';
-import { checkDurability } from '../../workers/redis.js';
+import { checkDurability, MIN_REDIS_VERSION, redisVersionProblem, requireRedisVersion } from '../../workers/redis.js';
 import { ADMIN, bearer, cleanup, connect, nestedAlert, testConfig, TOKEN, uniquePrefix } from './helpers.js';
 import { z } from 'zod';
 
@@ -140,6 +140,16 @@ describe('Redis durability check and logs', () => {
     expect(report.evictionSafe).toBe(policy === 'noeviction');
     expect(warnings.some((w) => w.startsWith('IMPORTANT!'))).toBe(policy !== 'noeviction');
     expect(report.persistent).toBe(report.appendonly === 'yes' && ['everysec', 'always'].includes(report.appendfsync ?? ''));
+  });
+
+  it('refuses a Redis older than 7.0 by name and version; the real Redis passes', async () => {
+    await expect(requireRedisVersion(redis)).resolves.toBeUndefined();
+    expect(MIN_REDIS_VERSION).toBe('7.0.0');
+    for (const ok of ['7.0.0', '7.0.15', '7.2.4', '8.0.1', '10.0.0']) expect(redisVersionProblem(ok), ok).toBeNull();
+    for (const old of ['6.2.14', '6.0.0', '5.0.7', 'garbage']) expect(redisVersionProblem(old), old).toContain('is too old: hivewatch needs 7.0.0 or later');
+    expect(redisVersionProblem('6.2.14', '10.0.0.5:7001')).toBe('Redis 6.2.14 on 10.0.0.5:7001 is too old: hivewatch needs 7.0.0 or later (case admission uses SET ... NX GET)');
+    const fake = { info: async () => '# Server\r\nredis_version:6.2.14\r\nredis_mode:standalone\r\n' };
+    await expect(requireRedisVersion(fake as unknown as Redis)).rejects.toThrow('HW_ERR_REDIS_VERSION: Redis 6.2.14 is too old');
   });
 
   it('flags a non-noeviction policy (stand-in Redis answering CONFIG GET)', async () => {

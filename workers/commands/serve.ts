@@ -5,7 +5,7 @@ import { buildServer, type ServerPlugin } from '../api/server.js';
 import { ConfigError, hasCredentials, loadConfig, describeConfig, type HivewatchConfig } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
-import { checkDurability, createRedis, waitReady } from '../redis.js';
+import { checkDurability, createRedis, requireRedisVersion, waitReady } from '../redis.js';
 import { startWorkers, type RunningWorkers, type StageWorkerFactory } from '../worker.js';
 import { responsePlugins } from '../response/stage.js';
 
@@ -74,6 +74,7 @@ export async function serve(options: ServeOptions): Promise<{ url: string; stop(
   const redis = createRedis(config.redis, 'producer', 'hivewatch-api');
   redis.on('error', (err) => logger.error({ err: { message: err.message } }, 'Redis connection error'));
   await waitReady(redis);
+  await requireRedisVersion(redis);
   await checkDurability(redis, logger);
   const metrics = createMetrics({ defaultMetrics: true });
   let workers: RunningWorkers | undefined;
