@@ -14,6 +14,5 @@ COPY data ./data
 RUN mkdir -p /app/.state && chown node:node /app/.state
 USER node
 EXPOSE 8080
-# Run through its shebang line, which carries the Node flags the server is measured with.
-ENTRYPOINT ["/app/bin/hivewatch.js"]
+ENTRYPOINT ["node", "bin/hivewatch.js"]
 CMD ["serve"]

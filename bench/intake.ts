@@ -5,9 +5,8 @@
 //   npm run bench:intake -- [--duration 5] [--connections 32] [--phases single,rate,batched] [--in-flight 4]
 //                           [--client lean|autocannon] [--external http://127.0.0.1:8080 --token T]
 //
-// Without --external it starts the server itself as a child process, as users start it (bin/hivewatch.js with
-// the Node flags of its shebang line, plus any in HW_SERVER_NODE_ARGS), on a throw-away key prefix, and deletes
-// that prefix's keys at the end. No workers run: this measures intake only. --in-flight sets both the batched
+// Without --external it starts the server itself as a child process (`node bin/hivewatch.js serve`, with the
+// Node flags in HW_SERVER_NODE_ARGS if set) on a throw-away key prefix, and deletes that prefix's keys at the end. No workers run: this measures intake only. --in-flight sets both the batched
 // connections and the raw addBulk calls in flight, so the two sides always run at the same concurrency.
 // The load generator shares the two cores with the server and Redis, so by default it is the lean driver of
 // bench/http-load.ts; `--client autocannon` runs the same load through autocannon, which costs several times
@@ -93,18 +92,10 @@ function buildTemplate(): string {
   });
 }
 
-/** The Node flags on bin/hivewatch.js's `#!/usr/bin/env -S node <flags>` line. */
-function shebangNodeFlags(): string[] {
-  const first = readFileSync(resolve(root, 'bin/hivewatch.js'), 'utf8').split('\n', 1)[0]!;
-  const match = /^#!.*\bnode\b(.*)$/.exec(first);
-  return match ? match[1]!.trim().split(/\s+/).filter(Boolean) : [];
-}
-
 async function startServer(): Promise<{ url: string; child: ChildProcess | null }> {
   if (external) return { url: external, child: null };
   const port = 20000 + Math.floor(Math.random() * 20000);
-  // Started as users start it (`npx hivewatch serve`, the Docker image): with the Node flags of its shebang line.
-  const child = spawn(process.execPath, [...shebangNodeFlags(), ...(process.env.HW_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), resolve(root, 'bin/hivewatch.js'), 'serve'], {
+  const child = spawn(process.execPath, [...(process.env.HW_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), resolve(root, 'bin/hivewatch.js'), 'serve'], {
     cwd: root,
     env: {
       ...process.env,
