@@ -1,6 +1,6 @@
 // The case indexes: every case sits in the index of its status (there is no index of all cases), so a listing
 // without a filter merges the status indexes; admission now and then drops expired cases from every status
-// index and from `index:all`, which earlier landings wrote.
+// index and from `index:all`, which earlier landings wrote; host and user indexes expire with their newest case.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { parseAlert } from '../../detection/alert.js';
@@ -71,5 +71,21 @@ describe('case indexes', () => {
     expect(await redis.zscore(store.keys.indexStatus('closed'), old)).toBeNull();
     expect(await redis.zscore(store.keys.indexStatus('open'), fresh)).not.toBeNull();
     expect(await redis.zrange(legacy, 0, -1)).toEqual(['case-recent-earlier-landing']);
+  });
+
+  it('host and user indexes expire with their newest case, and a trimming call drops their expired cases', async () => {
+    const old = await openCase('aging');
+    const record = await store.require(old);
+    const hostIndex = store.keys.indexHost('host-aging');
+    const userIndex = store.keys.indexUser(record.userId!);
+    for (const key of [hostIndex, userIndex]) expect(await redis.pttl(key)).toBeGreaterThan(29 * DAY);
+    clock += 31 * DAY;
+    // The same host and user again, in a call of 64 alerts (so it trims): the old entry goes, the new one stays.
+    const alerts = Array.from({ length: 64 }, (_, i) => parseAlert(nestedAlert({ hostId: 'host-aging', parentEntityId: `p-aging-${i}` })));
+    const results = await store.admitMany(alerts);
+    expect(await redis.zscore(hostIndex, old)).toBeNull();
+    expect(await redis.zscore(userIndex, old)).toBeNull();
+    expect(await redis.zscore(hostIndex, results[0]!.caseId)).not.toBeNull();
+    expect(await redis.pttl(hostIndex)).toBeGreaterThan(29 * DAY);
   });
 });

@@ -20,6 +20,7 @@
  *
  * Cost, which every alert of a storm pays: the dedup and group keys are claimed with SET NX GET (one command
  * where a GET and a SET were), and index entries are gathered and written with one ZADD per index per call.
+ * Host and user indexes expire a retention period after their last write, when all their cases have expired.
  */
 export const ADMIT_ALERTS = `
 local base = ARGV[1]
@@ -88,9 +89,18 @@ for _, a in ipairs(cjson.decode(ARGV[6])) do
     out[#out + 1] = '0'
   end
 end
-for key, list in pairs(entries) do redis.call('ZADD', key, unpack(list)) end
+local expiredBefore = tonumber(now) - tonumber(retentionMs)
+for key, list in pairs(entries) do
+  redis.call('ZADD', key, unpack(list))
+  -- A host or user index lives as long as its newest case; on trimming calls it also drops its expired cases.
+  -- The status indexes are not written by admission alone, so they are only trimmed, never expired.
+  if key ~= KEYS[1] then
+    redis.call('PEXPIRE', key, retentionMs)
+    if ARGV[5] ~= '' then redis.call('ZREMRANGEBYSCORE', key, '-inf', expiredBefore) end
+  end
+end
 for name in string.gmatch(ARGV[5], '([^,]+)') do
-  redis.call('ZREMRANGEBYSCORE', base .. 'index:' .. name, '-inf', tonumber(now) - tonumber(retentionMs))
+  redis.call('ZREMRANGEBYSCORE', base .. 'index:' .. name, '-inf', expiredBefore)
 end
 return out
 `;
