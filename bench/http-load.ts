@@ -111,11 +111,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         new Promise<void>((resolve) => {
           const reader = new ResponseReader();
           let sentAt = 0;
+          let finished = false;
           const finish = () => {
+            finished = true;
             socket.removeAllListeners('data');
             socket.destroy();
           };
-          socket.once('close', () => resolve());
+          socket.once('close', () => {
+            // The server closed it (or it broke) before the run ended: this connection sends no more.
+            if (!finished) errors += 1;
+            resolve();
+          });
           // A response that never comes must not hang the bench.
           setTimeout(finish, options.seconds * 1000 + 30_000).unref();
           const send = () => {
@@ -138,10 +144,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
               send();
             }
           });
-          socket.on('error', () => {
-            errors += 1;
-            finish();
-          });
+          socket.on('error', () => undefined); // counted when it closes
           send();
         }),
     ),
