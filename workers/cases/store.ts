@@ -207,8 +207,7 @@ export class CaseStore {
     if (indexes.length === 1) {
       ids = await this.redis.zrange(indexes[0]!, offset, offset + limit - 1, 'REV');
     } else if (indexes.length === 0) {
-      ids = await this.newestOfEveryStatus(offset + limit);
-      ids = ids.slice(offset, offset + limit);
+      ids = (await this.newestOfEveryStatus(offset + limit)).slice(offset);
     } else {
       // ZINTER returns ascending by summed score; the scores are identical (createdAt), so order is creation order.
       const all = (await this.redis.call('ZINTER', indexes.length, ...indexes, 'AGGREGATE', 'MIN')) as string[];
