@@ -83,10 +83,13 @@ afterAll(async () => {
 
 describe('Redis Cluster', () => {
   it('admits, dedups, groups and queues alerts; the workers triage the case; the API reads its job history', async () => {
+    // As a load balancer would: post once the API reports Redis reachable and a worker seen.
+    const ready = await until(() => app.inject({ method: 'GET', url: '/readyz' }), (r) => r.statusCode === 200);
+    expect(ready.statusCode, ready.body).toBe(200);
     const first = nestedAlert({ hostId: 'host-cluster', parentEntityId: 'parent-cluster' });
     const second = nestedAlert({ hostId: 'host-cluster', parentEntityId: 'parent-cluster' });
     const res = await app.inject({ method: 'POST', url: '/v1/alerts/elastic', headers: { ...bearer, 'content-type': 'application/json' }, payload: JSON.stringify({ alerts: [first, second, first] }) });
-    expect(res.statusCode).toBe(202);
+    expect(res.statusCode, res.body).toBe(202);
     const { results } = res.json() as { results: { status: string; caseId: string; alertId: string }[] };
     expect(results.map((r) => r.status)).toEqual(['queued', 'queued', 'duplicate']);
     const caseId = results[0]!.caseId;

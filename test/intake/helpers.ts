@@ -16,13 +16,16 @@ export function uniquePrefix(area: string): string {
   return `hwtest:${area}:${randomBytes(4).toString('hex')}`;
 }
 
-export function testConfig(prefix: string, overrides: ConfigInput = {}): HivewatchConfig {
+export function testConfig(prefix: string, { http, ...overrides }: ConfigInput = {}): HivewatchConfig {
   return loadConfig({}, undefined, {
     redis: { url: 'redis://127.0.0.1:6379', prefix },
     auth: { bearerTokens: [TOKEN, TOKEN_OLD], basicUsers: [BASIC], hmacKeys: [HMAC_KEY, HMAC_KEY_OLD] },
     admin: ADMIN,
     rateLimit: { max: 1000, windowMs: 60_000 },
     queues: { backoffMs: 50, shutdownGraceSeconds: 5 },
+    // No load shedding: a test process starved of CPU for a second (the whole suite on 2 cores) must not turn a
+    // webhook answer into 503. test/intake/overload.test.ts turns it on to test it.
+    http: { maxEventLoopDelayMs: 0, ...http },
     ...overrides,
   });
 }
