@@ -11,6 +11,7 @@ import { startWorkers, type RunningWorkers } from '../../workers/worker.js';
 import type { TriageJobData } from '../../workers/triage/job.js';
 import type { TriageReport } from '../../playbooks/hive-dump/report.js';
 import { bearer, cleanup, connect, legacyAlert, nestedAlert, testConfig, uniquePrefix } from './helpers.js';
+import { until } from '../poll.js';
 
 const prefix = uniquePrefix('cases');
 const DAY = 24 * 3600 * 1000;
@@ -58,15 +59,6 @@ async function getCase(id: string) {
   return { status: res.statusCode, body: res.json() };
 }
 
-async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('dedup', () => {
   it('the same alert again, three days later, is a duplicate that links to the existing case', async () => {
     const alert = nestedAlert({ hostId: 'host-dedup' });
@@ -109,7 +101,7 @@ describe('dedup', () => {
     const job = await app.hivewatch.queues.alerts.getJob(alertJobId(alert.id));
     expect(job?.data.caseId).toBe(admitted.caseId);
     // Once the worker processed it, the alert is marked and later copies add nothing.
-    await until(async () => (await app.hivewatch.queues.alerts.getJob(alertJobId(alert.id)))?.finishedOn ?? 0, (v) => v > 0);
+    await until(async () => (await app.hivewatch.queues.alerts.getJob(alertJobId(alert.id)))?.finishedOn ?? 0, (v) => v > 0, 10_000);
     const finished = (await app.hivewatch.queues.alerts.getJob(alertJobId(alert.id)))!;
     expect(await finished.getState()).toBe('completed');
     expect(await app.hivewatch.cases.alertProcessed(alert.id)).toBe(true);
@@ -128,7 +120,7 @@ describe('grouping', () => {
     expect(res.results.every((r) => r.status === 'queued')).toBe(true);
     expect(caseIds.size).toBe(1);
     const caseId = [...caseIds][0]!;
-    const { body } = await until(() => getCase(caseId), (c) => c.body.jobs.filter((j: { state: string }) => j.state === 'completed').length === 26);
+    const { body } = await until(() => getCase(caseId), (c) => c.body.jobs.filter((j: { state: string }) => j.state === 'completed').length === 26, 10_000);
     expect(body.case).toMatchObject({ alertCount: 25, hostId: 'host-storm', parentKey: 'entity:parent-storm-1' });
     expect(body.alertIds).toHaveLength(25);
     expect(body.jobs.filter((j: { queue: string }) => j.queue === 'triage')).toHaveLength(1);
@@ -171,7 +163,7 @@ describe('intake worker', () => {
     const alert = parseAlert(nestedAlert({ hostId: 'host-orphan' }));
     const jobId = alertJobId(alert.id);
     await app.hivewatch.queues.alerts.add('alert', { document: alert.document, alertId: alert.id, caseId: 'case-gone', admission: 'created', receivedAt: new Date().toISOString(), source: 'test' }, { jobId });
-    const job = await until(async () => app.hivewatch.queues.alerts.getJob(jobId), (j) => j?.finishedOn !== undefined);
+    const job = await until(async () => app.hivewatch.queues.alerts.getJob(jobId), (j) => j?.finishedOn !== undefined, 10_000);
     expect(await job!.getState()).toBe('failed');
     expect(job!.attemptsMade).toBe(1);
     expect(job!.failedReason).toContain('HW_ERR_CASE_MISSING');
@@ -182,7 +174,7 @@ describe('intake worker', () => {
     const { caseId } = await app.hivewatch.cases.admit(alert);
     const jobId = alertJobId(alert.id);
     await app.hivewatch.queues.alerts.add('alert', { alert, caseId, admission: 'created', receivedAt: new Date().toISOString(), source: 'test' }, { jobId });
-    const job = await until(async () => app.hivewatch.queues.alerts.getJob(jobId), (j) => j?.finishedOn !== undefined);
+    const job = await until(async () => app.hivewatch.queues.alerts.getJob(jobId), (j) => j?.finishedOn !== undefined, 10_000);
     expect(await job!.getState()).toBe('completed');
     expect(job!.returnvalue).toEqual({ caseId, triageJobId: triageJobId(caseId) });
     expect(await app.hivewatch.cases.alertProcessed(alert.id)).toBe(true);
@@ -193,7 +185,7 @@ describe('cases API', () => {
   it('GET /v1/cases/:id: the case, its alerts, the job history across queues (state, attempts, timings, logs) and the report', async () => {
     const alert = nestedAlert({ hostId: 'host-api', userId: 'S-1-5-21-api' });
     const { caseId, alertId } = (await post(alert)).results[0]!;
-    const { body } = await until(() => getCase(caseId), (c) => c.body.jobs.length === 2 && c.body.jobs.every((j: { state: string }) => j.state === 'completed'));
+    const { body } = await until(() => getCase(caseId), (c) => c.body.jobs.length === 2 && c.body.jobs.every((j: { state: string }) => j.state === 'completed'), 10_000);
     expect(body.case).toMatchObject({ id: caseId, status: 'triaging', hostId: 'host-api', userId: 'S-1-5-21-api', alertCount: 1, firstAlertId: alertId });
     const [intakeJob, triageJob] = body.jobs;
     expect(intakeJob).toMatchObject({ queue: 'alerts', jobId: alertJobId(alertId), state: 'completed', attemptsMade: 1, failedReason: null });

@@ -16,6 +16,7 @@ import { checkDurability, createRedis, requireRedisVersion, waitReady } from '..
 import { startWorkers, type RunningWorkers } from '../../workers/worker.js';
 import type { TriageJobData } from '../../workers/triage/job.js';
 import { bearer, nestedAlert, testConfig } from './helpers.js';
+import { until } from '../poll.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'hw-cluster-'));
@@ -35,15 +36,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined as T);
-    if ((value !== undefined && ok(value)) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 const cli = (port: number, ...args: string[]) => run('redis-cli', ['-p', String(port), ...args]).then((out) => out.stdout.trim());
 
 beforeAll(async () => {
@@ -52,9 +44,9 @@ beforeAll(async () => {
     const node = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     nodes.push(node);
   }
-  for (const port of ports) await until(() => cli(port, 'ping'), (reply) => reply === 'PONG');
+  for (const port of ports) await until(() => cli(port, 'ping').catch(() => ''), (reply) => reply === 'PONG', 15_000, 'redis-server to answer');
   await run('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes']);
-  for (const port of ports) await until(() => cli(port, 'cluster', 'info'), (info) => info.includes('cluster_state:ok'));
+  for (const port of ports) await until(() => cli(port, 'cluster', 'info').catch(() => ''), (info) => info.includes('cluster_state:ok'), 15_000, 'the cluster to be ok');
 
   const config = testConfig(prefix, { redis: { url: `redis://127.0.0.1:${ports[0]}`, prefix, cluster: true } });
   producer = createRedis(config.redis, 'producer', 'hwtest-cluster-api');
@@ -84,7 +76,7 @@ afterAll(async () => {
 describe('Redis Cluster', () => {
   it('admits, dedups, groups and queues alerts; the workers triage the case; the API reads its job history', async () => {
     // As a load balancer would: post once the API reports Redis reachable and a worker seen.
-    const ready = await until(() => app.inject({ method: 'GET', url: '/readyz' }), (r) => r.statusCode === 200);
+    const ready = await until(() => app.inject({ method: 'GET', url: '/readyz' }), (r) => r.statusCode === 200, 15_000, '/readyz to answer 200');
     expect(ready.statusCode, ready.body).toBe(200);
     const first = nestedAlert({ hostId: 'host-cluster', parentEntityId: 'parent-cluster' });
     const second = nestedAlert({ hostId: 'host-cluster', parentEntityId: 'parent-cluster' });
@@ -96,7 +88,7 @@ describe('Redis Cluster', () => {
     expect(results.every((r) => r.caseId === caseId)).toBe(true);
 
     const read = () => app.inject({ method: 'GET', url: `/v1/cases/${caseId}`, headers: bearer }).then((r) => r.json());
-    const body = await until(read, (c) => c.jobs?.length === 3 && c.jobs.every((j: { state: string }) => j.state === 'completed'));
+    const body = await until(read, (c) => c.jobs?.length === 3 && c.jobs.every((j: { state: string }) => j.state === 'completed'), 15_000);
     expect(body.case).toMatchObject({ id: caseId, status: 'triaging', alertCount: 2, hostId: 'host-cluster' });
     expect(body.jobs.map((j: { queue: string }) => j.queue)).toEqual(['alerts', 'alerts', 'triage']);
     const listed = (await app.inject({ method: 'GET', url: '/v1/cases?host.id=host-cluster&status=triaging', headers: bearer })).json();

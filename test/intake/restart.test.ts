@@ -8,6 +8,7 @@ import { startWorkers } from '../../workers/worker.js';
 import { createQueues } from '../../workers/queues.js';
 import type { TriageJobData } from '../../workers/triage/job.js';
 import { bearer, cleanup, connect, nestedAlert, testConfig, uniquePrefix } from './helpers.js';
+import { waitUntil } from '../poll.js';
 
 const prefix = uniquePrefix('restart');
 let redis: Redis;
@@ -20,14 +21,6 @@ afterAll(async () => {
   await cleanup(redis, prefix);
   await redis.quit();
 });
-
-async function until(probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('restart with alerts still queued', () => {
   it('alerts acknowledged with no worker running are all processed after a restart with workers', async () => {
@@ -63,10 +56,10 @@ describe('restart with alerts still queued', () => {
     const url2 = await second.listen({ host: '127.0.0.1', port: 0 });
     const workers = await startWorkers({ config, triageProcessor: async (job: Job<TriageJobData>) => ({ caseId: job.data.caseId }) });
     try {
-      await until(async () => (await probe.alerts.getJobCountByTypes('completed')) === 50);
+      await waitUntil(async () => (await probe.alerts.getJobCountByTypes('completed')) === 50, 'the 50 alerts jobs to complete');
       const cases = new Set(answer.results.map((r) => r.caseId));
       // One case per (host, parent) in the batch plus the single-alert storm's case: triage once per case.
-      await until(async () => (await probe.triage.getJobCountByTypes('completed')) === cases.size + 1);
+      await waitUntil(async () => (await probe.triage.getJobCountByTypes('completed')) === cases.size + 1, 'a triage job per case to complete');
       expect(await probe.alerts.getJobCountByTypes('failed')).toBe(0);
       const readyNow = await fetch(`${url2}/readyz`);
       expect(readyNow.status).toBe(200);

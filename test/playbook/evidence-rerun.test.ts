@@ -21,6 +21,7 @@ import { createTriageProcessor, triageDepsFromConfig, type TriageDeps } from '..
 import { startWorkers, type RunningWorkers } from '../../workers/worker.js';
 import { cleanup, connect, testConfig, uniquePrefix } from '../intake/helpers.js';
 import { bob } from '../response/helpers.js';
+import { waitFor } from '../poll.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 const prefix = uniquePrefix('evrerun');
@@ -64,16 +65,6 @@ afterAll(async () => {
   await workerRedis.quit();
   await redis.quit();
 });
-
-async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, ms = 15_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('more evidence re-runs the investigation', () => {
   it('re-queued triage with evidenceRequest stores a new report, audits it and re-proposes; retries reuse it', async () => {

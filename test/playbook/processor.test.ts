@@ -15,6 +15,7 @@ import type { TriageJobData } from '../../workers/triage/job.js';
 import type { TriageReport } from '../../playbooks/hive-dump/report.js';
 import { parseAlert } from '../../detection/alert.js';
 import { bearer, cleanup, connect, testConfig, uniquePrefix } from '../intake/helpers.js';
+import { waitFor } from '../poll.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 const prefix = uniquePrefix('triage');
@@ -43,16 +44,6 @@ afterAll(async () => {
   await workerRedis.quit();
   await redis.quit();
 });
-
-async function waitFor<T>(probe: () => Promise<T | null | undefined>, ms = 15_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('triage worker', () => {
   it('triages a posted alert, stores the report with the case, audits it and proposes the plan', async () => {

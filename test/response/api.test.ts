@@ -14,6 +14,7 @@ import { loadConfig } from '../../workers/config.js';
 import { createResponseRuntime, type ResponseRuntime } from '../../workers/response/runtime.js';
 import { verifyAuditLog } from '../../workers/audit/verify.js';
 import { report } from './helpers.js';
+import { until } from '../poll.js';
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 const tokens = { alice: 'tok-alice-0123456789', bob: 'tok-bob-0123456789', vera: 'tok-vera-0123456789' };
@@ -72,16 +73,6 @@ async function steps(caseId: string) {
   const res = await app.inject({ method: 'GET', url: `/v1/cases/${caseId}/steps`, headers: as('vera') });
   expect(res.statusCode).toBe(200);
   return res.json().steps as { stepId: string; action: string; state: string; hash: string; undo: string | null; actions: string[] }[];
-}
-
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > end) throw new Error(`timed out; last value: ${JSON.stringify(value).slice(0, 2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('response API', () => {

@@ -13,6 +13,7 @@ import { createResponseRuntime, type ResponseRuntime } from '../../workers/respo
 import { verifyAuditLog } from '../../workers/audit/verify.js';
 import { ElasticFake } from '../fakes/elastic.js';
 import { alice, bob, report, stepOf } from './helpers.js';
+import { waitUntil } from '../poll.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const prefix = `hwtest-crash-${randomBytes(4).toString('hex')}`;
@@ -29,14 +30,6 @@ let survivorRedis: Redis | undefined;
 
 function connector(): ElasticConnector {
   return new ElasticConnector({ elasticsearchUrl: fakeUrl, kibanaUrl: fakeUrl, apiKey: fake.apiKey, maxRetries: 0 });
-}
-
-async function until(check: () => Promise<boolean> | boolean, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 async function startChild(pollMs: number): Promise<ChildProcess> {
@@ -112,13 +105,13 @@ describe('a worker killed mid-action', () => {
     fake.server.fault('POST', ISOLATE, { latencyMs: 300 });
     child = await startChild(50);
     const iso = await approvedIsolate('case-k1');
-    await until(() => fake.server.requests('POST', ISOLATE).length === before + 1, 'the isolate request to reach the vendor');
+    await waitUntil(() => fake.server.requests('POST', ISOLATE).length === before + 1, 'the isolate request to reach the vendor');
     await killChild(child);
     const mid = await runtime.store.mustGet('case-k1', iso.stepId);
     expect(mid).toMatchObject({ state: 'running', actionId: null, idempotencyKey: `hw-case-k1-${iso.stepId}-a1` });
 
     startSurvivor();
-    await until(async () => (await runtime.store.mustGet('case-k1', iso.stepId)).state === 'done', 'the retried step to finish');
+    await waitUntil(async () => (await runtime.store.mustGet('case-k1', iso.stepId)).state === 'done', 'the retried step to finish');
     expect(fake.server.requests('POST', ISOLATE).length).toBe(before + 1);
     const done = await runtime.store.mustGet('case-k1', iso.stepId);
     expect(done.actionId).toMatch(/^action-\d+$/);
@@ -138,13 +131,13 @@ describe('a worker killed mid-action', () => {
     fake.server.completeAfterPolls = 1_000_000;
     child = await startChild(100);
     const iso = await approvedIsolate('case-k2');
-    await until(async () => (await runtime.store.mustGet('case-k2', iso.stepId)).actionId !== null, 'the action id to be persisted');
-    await until(() => fake.server.requests('GET', /^\/api\/endpoint\/action\/action-/).length > 0, 'a status poll');
+    await waitUntil(async () => (await runtime.store.mustGet('case-k2', iso.stepId)).actionId !== null, 'the action id to be persisted');
+    await waitUntil(() => fake.server.requests('GET', /^\/api\/endpoint\/action\/action-/).length > 0, 'a status poll');
     await killChild(child);
     fake.server.completeAfterPolls = 1;
 
     startSurvivor();
-    await until(async () => (await runtime.store.mustGet('case-k2', iso.stepId)).state === 'done', 'the resumed step to finish');
+    await waitUntil(async () => (await runtime.store.mustGet('case-k2', iso.stepId)).state === 'done', 'the resumed step to finish');
     expect(fake.server.requests('POST', ISOLATE).length).toBe(before + 1);
     const types = (await runtime.audit.caseRecords('case-k2')).map((r) => r.record.type);
     expect(types.filter((t) => t === 'action.requested')).toHaveLength(1);
@@ -160,7 +153,7 @@ describe('a worker killed mid-action', () => {
     fake.server.fault('POST', ISOLATE, { latencyMs: 4_000 });
     child = await startChild(50);
     const iso = await approvedIsolate('case-k3');
-    await until(() => fake.server.requests('POST', ISOLATE).length === before + 1, 'the isolate request to reach the vendor');
+    await waitUntil(() => fake.server.requests('POST', ISOLATE).length === before + 1, 'the isolate request to reach the vendor');
     await killChild(child);
     expect(fake.actions.size).toBe(0);
     const mid = await runtime.store.mustGet('case-k3', iso.stepId);
@@ -168,7 +161,7 @@ describe('a worker killed mid-action', () => {
     expect(mid.requestedAt).toBeTruthy();
 
     startSurvivor({ pollIntervalMs: 50, pollAttempts: 400 });
-    await until(async () => (await runtime.store.mustGet('case-k3', iso.stepId)).state === 'done', 'the retried step to finish');
+    await waitUntil(async () => (await runtime.store.mustGet('case-k3', iso.stepId)).state === 'done', 'the retried step to finish');
     expect(fake.server.requests('POST', ISOLATE).length).toBe(before + 1);
     const action = [...fake.actions.values()][0]!.details;
     expect(action.comment).toContain(`[hw-key:hw-case-k3-${iso.stepId}-a1]`);

@@ -16,6 +16,7 @@ import { createQueues, type Queues } from '../../workers/queues.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../workers/response/notify.js';
 import { createResponseRuntime, type ResponseRuntime } from '../../workers/response/runtime.js';
 import { report } from './helpers.js';
+import { waitUntil } from '../poll.js';
 
 const SECRET = `notify-secret-${randomBytes(6).toString('hex')}`;
 const prefix = `hwtest-queue-${randomBytes(4).toString('hex')}`;
@@ -32,14 +33,6 @@ let queues: Queues;
 let runtime: ResponseRuntime;
 let worker: Worker;
 let stateDir: string;
-
-async function until(check: () => Promise<boolean> | boolean, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 beforeAll(async () => {
   receiver = http.createServer((req, res) => {
@@ -88,7 +81,7 @@ afterAll(async () => {
 describe('response queue jobs', () => {
   it('notifies each waiting step with a signed Slack-compatible post, retrying failures; then applies timeouts', async () => {
     await runtime.service.proposePlan('case-q1', report('case-q1'));
-    await until(() => received.filter((r) => r.status === 200).length >= 3, 'three delivered notifications');
+    await waitUntil(() => received.filter((r) => r.status === 200).length >= 3, 'three delivered notifications');
     expect(received.filter((r) => r.status === 500)).toHaveLength(2);
 
     for (const delivery of received) {
@@ -115,8 +108,8 @@ describe('response queue jobs', () => {
     expect(JSON.stringify(audit)).not.toContain(SECRET);
 
     // The deadline (2 s) passes: the timeout jobs apply each step's default without anyone asking.
-    await until(async () => (await runtime.store.mustGet('case-q1', 's2')).state === 'expired', 'the terminate step to expire');
-    await until(async () => (await runtime.store.mustGet('case-q1', 's1')).timedOutAt !== null, 'the hold default to be recorded');
+    await waitUntil(async () => (await runtime.store.mustGet('case-q1', 's2')).state === 'expired', 'the terminate step to expire');
+    await waitUntil(async () => (await runtime.store.mustGet('case-q1', 's1')).timedOutAt !== null, 'the hold default to be recorded');
     expect((await runtime.store.mustGet('case-q1', 's1')).state).toBe('proposed');
     const timeouts = (await runtime.audit.caseRecords('case-q1')).filter((r) => r.record.type === 'step.timeout');
     expect(timeouts.map((r) => r.record.actor)).toEqual(expect.arrayContaining([{ id: 'system:timeout', role: 'system' }]));
