@@ -114,6 +114,13 @@ async function checkNode(redis: Redis, where: string): Promise<DurabilityReport>
   return report;
 }
 
+/** The Redis servers behind a connection, each with where it is: every master of a Cluster, or the one server. */
+function mastersOf(redis: Redis): { node: Redis; where: string }[] {
+  const cluster = redis as unknown as Partial<Cluster>;
+  if (!cluster.isCluster || !cluster.nodes) return [{ node: redis, where: '' }];
+  return cluster.nodes('master').map((node) => ({ node, where: `${node.options.host}:${node.options.port}` }));
+}
+
 /** The oldest Redis hivewatch runs on: case admission claims its keys with `SET ... NX GET` (Redis 7.0). */
 export const MIN_REDIS_VERSION = '7.0.0';
 
@@ -131,8 +138,7 @@ export function redisVersionProblem(version: string, where = ''): string | null 
 
 /** Throws, naming the node, when a Redis (on a Cluster: any master) is older than MIN_REDIS_VERSION. */
 export async function requireRedisVersion(redis: Redis): Promise<void> {
-  const cluster = redis as unknown as Partial<Cluster>;
-  const nodes = cluster.isCluster && cluster.nodes ? cluster.nodes('master').map((node) => ({ node, where: `${node.options.host}:${node.options.port}` })) : [{ node: redis, where: '' }];
+  const nodes = mastersOf(redis);
   for (const { node, where } of nodes) {
     const version = /redis_version:([^\r\n]+)/.exec(await node.info('server'))?.[1] ?? '0';
     const problem = redisVersionProblem(version, where);
@@ -146,8 +152,7 @@ export async function requireRedisVersion(redis: Redis): Promise<void> {
  * Logs loudly; never throws for a wrong setting (the operator decides).
  */
 export async function checkDurability(redis: Redis, logger?: WarnLogger): Promise<DurabilityReport> {
-  const cluster = redis as unknown as Partial<Cluster>;
-  const nodes = cluster.isCluster && cluster.nodes ? cluster.nodes('master').map((node) => ({ node, where: `${node.options.host}:${node.options.port}` })) : [{ node: redis, where: '' }];
+  const nodes = mastersOf(redis);
   const reports = await Promise.all(nodes.map(({ node, where }) => checkNode(node, where)));
   // The fields show the first node with an unsafe setting, else the first node.
   const shown = reports.find((r) => !r.evictionSafe || !r.persistent) ?? reports[0]!;
