@@ -22,6 +22,20 @@ for s in string.gmatch(ARGV[3], '[^,]+') do if s == cur.state then ok = true end
 if not ok then return 'STATE:' .. cur.state end
 `;
 
+/**
+ * Lua that appends `count` sealed audit records (pairs of record json and hash in ARGV, from slot `first`) to the
+ * audit stream and the case index, then moves the chain head. Every audited script appends the same way; the
+ * arguments are Lua expressions naming that script's KEYS and ARGV slots.
+ */
+function appendRecords(slots: { stream: string; index: string; head: string; newHead: string; count: string; first: string }): string {
+  return `
+for i = 0, ${slots.count} - 1 do
+  local id = redis.call('XADD', ${slots.stream}, '*', 'r', ARGV[${slots.first} + 2 * i], 'h', ARGV[${slots.first} + 1 + 2 * i])
+  redis.call('RPUSH', ${slots.index}, id)
+end
+if ${slots.count} > 0 then redis.call('SET', ${slots.head}, ${slots.newHead}) end`;
+}
+
 const CAS_SCRIPT = `${CAS_CHECK}
 redis.call('SET', KEYS[1], ARGV[2])
 return 'OK'
@@ -33,12 +47,7 @@ return 'OK'
 // ARGV: expected rev, new json, allowed from-states, expected head, new head, n, then n pairs (record json, hash).
 const CAS_AUDITED_SCRIPT = `${CAS_CHECK}
 if (redis.call('GET', KEYS[3]) or '') ~= ARGV[4] then return 'HEAD' end
-local n = tonumber(ARGV[6])
-for i = 0, n - 1 do
-  local id = redis.call('XADD', KEYS[2], '*', 'r', ARGV[7 + 2 * i], 'h', ARGV[8 + 2 * i])
-  redis.call('RPUSH', KEYS[4], id)
-end
-redis.call('SET', KEYS[3], ARGV[5])
+local n = tonumber(ARGV[6])${appendRecords({ stream: 'KEYS[2]', index: 'KEYS[4]', head: 'KEYS[3]', newHead: 'ARGV[5]', count: 'n', first: '7' })}
 redis.call('SET', KEYS[1], ARGV[2])
 return 'OK'
 `;
@@ -48,12 +57,7 @@ return 'OK'
 const CREATE_AUDITED_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'EXISTS' end
 if (redis.call('GET', KEYS[4]) or '') ~= ARGV[3] then return 'HEAD' end
-local n = tonumber(ARGV[5])
-for i = 0, n - 1 do
-  local id = redis.call('XADD', KEYS[3], '*', 'r', ARGV[6 + 2 * i], 'h', ARGV[7 + 2 * i])
-  redis.call('RPUSH', KEYS[5], id)
-end
-redis.call('SET', KEYS[4], ARGV[4])
+local n = tonumber(ARGV[5])${appendRecords({ stream: 'KEYS[3]', index: 'KEYS[5]', head: 'KEYS[4]', newHead: 'ARGV[4]', count: 'n', first: '6' })}
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('RPUSH', KEYS[2], ARGV[2])
 return 'OK'
@@ -83,12 +87,7 @@ for i = 1, nc do
   if redis.call('EXISTS', KEYS[5 + nu + i]) == 1 then return 'EXISTS:' .. KEYS[5 + nu + i] end
 end
 if ARGV[1] ~= '-' and (redis.call('GET', KEYS[2]) or '') ~= ARGV[1] then return 'HEAD' end
-local r = 7 + 3 * nu + 2 * nc
-for i = 0, nr - 1 do
-  local id = redis.call('XADD', KEYS[1], '*', 'r', ARGV[r + 2 * i], 'h', ARGV[r + 1 + 2 * i])
-  redis.call('RPUSH', KEYS[3], id)
-end
-if nr > 0 then redis.call('SET', KEYS[2], ARGV[2]) end
+local r = 7 + 3 * nu + 2 * nc${appendRecords({ stream: 'KEYS[1]', index: 'KEYS[3]', head: 'KEYS[2]', newHead: 'ARGV[2]', count: 'nr', first: 'r' })}
 a = 7
 for i = 1, nu do
   redis.call('SET', KEYS[5 + i], ARGV[a + 2])
