@@ -2,6 +2,7 @@
 // one alert document, {alerts: [...]}, a bare array, NDJSON, {context: {alerts}}, {alerts: {new: {data}}},
 // Elasticsearch hits ({hits: {hits: [{_id, _source}]}}), the broken `"alerts": {{{context.alerts}}}` forms.
 // A malformed item becomes a rejected entry; it never sinks the others.
+import { splitAlertsArray } from './split.js';
 
 export type BodyItem = { index: number; raw: unknown } | { index: number; error: string };
 
@@ -67,10 +68,29 @@ function itemsOf(value: unknown): unknown[] {
   throw new BodyShapeError('the body must be a JSON object (one alert or {"alerts": [...]}) or an array of alerts');
 }
 
-function ndjson(text: string): BodyItem[] {
+/**
+ * Bodies from this size on are read in pieces, never decoded into one string: see split.ts (V8 keeps strings
+ * of 128 KB or more in freshly mapped pages).
+ */
+export const SPLIT_MIN_BYTES = 64 * 1024;
+
+/** The lines of a body, as `text.split(/\r?\n/)` of its decoded text would give them, each decoded alone. */
+function bufferLines(body: Buffer): string[] {
+  const lines: string[] = [];
+  let start = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0; // UTF-8 BOM
+  for (;;) {
+    const newline = body.indexOf(0x0a, start);
+    const end = newline < 0 ? body.length : newline;
+    lines.push(body.toString('utf8', start, end > start && body[end - 1] === 0x0d ? end - 1 : end));
+    if (newline < 0) return lines;
+    start = newline + 1;
+  }
+}
+
+function ndjson(lines: string[]): BodyItem[] {
   const items: BodyItem[] = [];
   let index = 0;
-  text.split(/\r?\n/).forEach((line, lineNo) => {
+  lines.forEach((line, lineNo) => {
     if (line.trim() === '') return;
     const parsed = tryJson(line);
     if (!parsed.ok) {
@@ -89,11 +109,17 @@ function ndjson(text: string): BodyItem[] {
 
 /** Splits a raw body into alert candidates. Throws BodyShapeError when nothing usable is found. */
 export function extractAlerts(body: Buffer | string, contentType: string | undefined): BodyItem[] {
+  const isNdjson = /ndjson|jsonlines|json-seq/i.test(contentType ?? '');
+  if (typeof body !== 'string' && body.length >= SPLIT_MIN_BYTES) {
+    const items = isNdjson ? ndjson(bufferLines(body)) : splitAlertsArray(body)?.map((raw, index) => ({ index, raw: unwrapHit(raw) }));
+    // Nothing usable: the whole-body path below finds the other shapes and names what is wrong.
+    if (items?.some((item) => !('error' in item))) return items;
+  }
   const text = (typeof body === 'string' ? body : body.toString('utf8')).replace(/^\uFEFF/, '');
   if (text.trim() === '') throw new BodyShapeError('the body is empty; send one alert, an array of alerts, {"alerts": [...]} or NDJSON');
   let items: BodyItem[];
-  if (/ndjson|jsonlines|json-seq/i.test(contentType ?? '')) {
-    items = ndjson(text);
+  if (isNdjson) {
+    items = ndjson(text.split(/\r?\n/));
   } else {
     const parsed = tryJson(text);
     if (parsed.ok) {
@@ -102,7 +128,7 @@ export function extractAlerts(body: Buffer | string, contentType: string | undef
       // Kibana's `{{{context.alerts}}}` without brackets renders `{...},{...}`; several JSON lines are NDJSON.
       const wrapped = listFromString(text);
       if (wrapped) items = wrapped.map((raw, index) => ({ index, raw: unwrapHit(raw) }));
-      else if (text.trim().includes('\n')) items = ndjson(text);
+      else if (text.trim().includes('\n')) items = ndjson(text.split(/\r?\n/));
       else throw new BodyShapeError('the body is not valid JSON; send application/json or application/x-ndjson');
     }
   }
