@@ -66,7 +66,7 @@ describe('case indexes', () => {
     clock += 31 * DAY;
     const fresh = await openCase('fresh');
     await redis.zadd(legacy, clock, 'case-recent-earlier-landing');
-    // Trimming runs on some calls only; a call of 64 alerts always includes one.
+    // Trimming runs on some calls only: an hour after the last one (here, 31 days) is always one.
     await store.admitMany(Array.from({ length: 64 }, (_, i) => parseAlert(nestedAlert({ hostId: 'host-trim', parentEntityId: `p-trim-${i}` }))));
     expect(await redis.zscore(store.keys.indexStatus('closed'), old)).toBeNull();
     expect(await redis.zscore(store.keys.indexStatus('open'), fresh)).not.toBeNull();
@@ -80,12 +80,34 @@ describe('case indexes', () => {
     const userIndex = store.keys.indexUser(record.userId!);
     for (const key of [hostIndex, userIndex]) expect(await redis.pttl(key)).toBeGreaterThan(29 * DAY);
     clock += 31 * DAY;
-    // The same host and user again, in a call of 64 alerts (so it trims): the old entry goes, the new one stays.
+    // The same host and user again, a month later (so the call trims): the old entry goes, the new one stays.
     const alerts = Array.from({ length: 64 }, (_, i) => parseAlert(nestedAlert({ hostId: 'host-aging', parentEntityId: `p-aging-${i}` })));
     const results = await store.admitMany(alerts);
     expect(await redis.zscore(hostIndex, old)).toBeNull();
     expect(await redis.zscore(userIndex, old)).toBeNull();
     expect(await redis.zscore(hostIndex, results[0]!.caseId)).not.toBeNull();
     expect(await redis.pttl(hostIndex)).toBeGreaterThan(29 * DAY);
+  });
+
+  it("trims on a store's first call, then once per trimEveryAlerts alerts or per hour", async () => {
+    const counted = new CaseStore(redis, { prefix, groupingWindowMinutes: 60, retentionDays: 30, now: () => clock, trimEveryAlerts: 10 });
+    const closed = store.keys.indexStatus('closed');
+    const expired = async (tag: string) => {
+      await redis.zadd(closed, clock - 31 * DAY, `case-expired-${tag}`);
+      return `case-expired-${tag}`;
+    };
+    const admitSome = (count: number, tag: string) => counted.admitMany(Array.from({ length: count }, (_, i) => parseAlert(nestedAlert({ hostId: `host-${tag}`, parentEntityId: `p-${tag}-${i}` }))));
+    const first = await expired('first');
+    await admitSome(1, 'first');
+    expect(await redis.zscore(closed, first), 'the first call trims').toBeNull();
+    const second = await expired('second');
+    await admitSome(9, 'nine');
+    expect(await redis.zscore(closed, second), '9 alerts later, within the hour: no trim').not.toBeNull();
+    await admitSome(1, 'tenth');
+    expect(await redis.zscore(closed, second), 'the 10th alert since the last trim').toBeNull();
+    const third = await expired('third');
+    clock += 3600_000;
+    await admitSome(1, 'hour');
+    expect(await redis.zscore(closed, third), 'an hour after the last trim').toBeNull();
   });
 });
