@@ -110,4 +110,31 @@ describe('case indexes', () => {
     await admitSome(1, 'hour');
     expect(await redis.zscore(closed, third), 'an hour after the last trim').toBeNull();
   });
+
+  it('renews a host or user index expiry once an hour per store, not on every write; trimming calls renew too', async () => {
+    const renewing = new CaseStore(redis, { prefix, groupingWindowMinutes: 60, retentionDays: 30, now: () => clock, trimEveryAlerts: 1_000_000 });
+    const admitOne = (tag: string, userId: string) => renewing.admit(parseAlert(nestedAlert({ hostId: 'host-renew', userId, parentEntityId: `p-renew-${tag}` })));
+    const hostIndex = store.keys.indexHost('host-renew');
+    const userIndex = store.keys.indexUser('S-renew-1');
+    clock += 2 * 3600_000; // past the hour: the store's first call trims (and so renews)
+    await admitOne('first', 'S-renew-1');
+    // Retention plus the hour the store may let pass before renewing again.
+    for (const key of [hostIndex, userIndex]) expect(await redis.pttl(key)).toBeGreaterThan(30 * DAY);
+    await redis.pexpire(hostIndex, 60_000);
+    await redis.pexpire(userIndex, 60_000);
+    clock += 30 * 60_000;
+    await admitOne('half-hour', 'S-renew-1');
+    expect(await redis.pttl(hostIndex), 'renewed 30 minutes ago: left as it is').toBeLessThanOrEqual(60_000);
+    expect(await redis.zcard(hostIndex)).toBe(2);
+    // A user this store has not renewed yet is renewed, the host again with it (one flag per alert).
+    await admitOne('new-user', 'S-renew-2');
+    expect(await redis.pttl(store.keys.indexUser('S-renew-2'))).toBeGreaterThan(30 * DAY);
+    await redis.pexpire(hostIndex, 60_000);
+    clock += 31 * 60_000;
+    await admitOne('hour', 'S-renew-1');
+    // The user was renewed 61 minutes ago (the host 31): the alert is due, and renews both.
+    expect(await redis.pttl(hostIndex), 'an hour after the user index was renewed').toBeGreaterThan(30 * DAY);
+    expect(await redis.pttl(userIndex)).toBeGreaterThan(30 * DAY);
+  });
 });
+

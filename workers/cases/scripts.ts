@@ -5,9 +5,9 @@
 /**
  * Admits a batch of alerts in order, in one call. KEYS[1] is the `index:status:open` key (it routes the call to
  * the prefix's slot on a Cluster). ARGV: base, nowMs, windowMs, retentionMs, the index names to trim ("" on most
- * calls; now and then a comma-separated list of `index:` suffixes whose expired cases are dropped), then one
+ * calls; now and then a comma-separated list of `index:` suffixes whose expired cases are dropped), one
  * JSON array holding, per alert, [alertId, newCaseId, hostId, hostName, userId, userName, originalTime,
- * parentKey] ("" for a missing value).
+ * parentKey, renew] ("" for a missing value), and the expiry (ms) of host and user indexes.
  * One JSON argument instead of a dozen per alert: on a 100-alert batch, encoding and unpacking the arguments
  * cost as much as the admission itself, on both sides.
  *
@@ -20,22 +20,29 @@
  *
  * Cost, which every alert of a storm pays: the dedup and group keys are claimed with SET NX GET (one command
  * where a GET and a SET were), and index entries are gathered and written with one ZADD per index per call.
- * Host and user indexes expire a retention period after their last write, when all their cases have expired.
+ * Host and user indexes expire a retention period after their last write, when all their cases have expired:
+ * their expiry is set on trimming calls and for the alerts whose `renew` is "1", and it is the retention plus
+ * the time the caller lets pass before it renews an index again (CaseStore: one PEXPIRE per index per hour,
+ * not one per alert).
  */
 export const ADMIT_ALERTS = `
 local base = ARGV[1]
 -- Times stay strings: Redis takes them as they are, where a Lua number would be formatted on every call.
 local now, windowMs, retentionMs = ARGV[2], ARGV[3], ARGV[4]
+local trimming = ARGV[5] ~= ''
 local out = {}
 local entries = {}
-local function index(key, score, caseId)
+local renewed = {}
+local function index(key, score, caseId, renew)
   local list = entries[key]
   if not list then list = {}; entries[key] = list end
   list[#list + 1] = score
   list[#list + 1] = caseId
+  if renew then renewed[key] = true end
 end
 for _, a in ipairs(cjson.decode(ARGV[6])) do
   local alertId, newCaseId, hostId, userId, userName, originalTime, parentKey = a[1], a[2], a[3], a[5], a[6], a[7], a[8]
+  local renew = a[9] == '1'
   local alertKey = base .. 'alert:' .. alertId
   -- Claimed for the new case id; an alert that joins a case rewrites it below.
   local seen = redis.call('SET', alertKey, newCaseId, 'NX', 'PX', retentionMs, 'GET')
@@ -60,7 +67,7 @@ for _, a in ipairs(cjson.decode(ARGV[6])) do
           if userId ~= '' and f[4] == '' then
             update[#update + 1] = 'userId'; update[#update + 1] = userId
             update[#update + 1] = 'userName'; update[#update + 1] = userName
-            index(base .. 'index:user:' .. userId, f[5], caseId)
+            index(base .. 'index:user:' .. userId, f[5], caseId, renew)
           end
           redis.call('HINCRBY', rec, 'alertCount', 1)
           redis.call('HSET', rec, unpack(update))
@@ -80,9 +87,9 @@ for _, a in ipairs(cjson.decode(ARGV[6])) do
         'userId', userId, 'userName', userName, 'parentKey', parentKey, 'createdAt', now, 'updatedAt', now,
         'firstAlertAt', originalTime, 'lastAlertAt', originalTime, 'alertCount', 1, 'firstAlertId', alertId)
       redis.call('PEXPIRE', rec, retentionMs)
-      index(KEYS[1], now, caseId)
-      index(base .. 'index:host:' .. hostId, now, caseId)
-      if userId ~= '' then index(base .. 'index:user:' .. userId, now, caseId) end
+      index(KEYS[1], now, caseId, false)
+      index(base .. 'index:host:' .. hostId, now, caseId, renew)
+      if userId ~= '' then index(base .. 'index:user:' .. userId, now, caseId, renew) end
     end
     out[#out + 1] = outcome
     out[#out + 1] = caseId
@@ -95,8 +102,8 @@ for key, list in pairs(entries) do
   -- A host or user index lives as long as its newest case; on trimming calls it also drops its expired cases.
   -- The status indexes are not written by admission alone, so they are only trimmed, never expired.
   if key ~= KEYS[1] then
-    redis.call('PEXPIRE', key, retentionMs)
-    if ARGV[5] ~= '' then redis.call('ZREMRANGEBYSCORE', key, '-inf', expiredBefore) end
+    if trimming or renewed[key] then redis.call('PEXPIRE', key, ARGV[7]) end
+    if trimming then redis.call('ZREMRANGEBYSCORE', key, '-inf', expiredBefore) end
   end
 end
 for name in string.gmatch(ARGV[5], '([^,]+)') do

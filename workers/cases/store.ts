@@ -93,6 +93,13 @@ const processTag = randomBytes(3).toString('hex');
 /** Alerts per admission call: bounds how long one script holds Redis. */
 const ADMIT_CHUNK = 200;
 const TRIM_EVERY_MS = 3600_000;
+/**
+ * A host or user index expires this long after its case retention, from when this process last renewed its
+ * expiry; so the process renews it at most once in this time and its writes in between are still covered.
+ */
+const INDEX_RENEW_MS = 3600_000;
+/** Indexes whose renewal time a store remembers; past this it forgets them all (they are renewed again). */
+const RENEWALS_KEPT = 100_000;
 
 let sequence = 0;
 
@@ -107,8 +114,8 @@ const TRIMMED_INDEXES = [...CASE_STATUSES.map((status) => `status:${status}`), '
  * One alert's values for ADMIT_ALERTS. Lone surrogates become U+FFFD, as ioredis's UTF-8 encoding of a plain
  * argument would make them (Lua's cjson refuses them).
  */
-function admissionRow(alert: Alert, caseId: string): string[] {
-  const row = [alert.id, caseId, alert.hostId, alert.hostName ?? '', alert.userId ?? '', alert.userName ?? '', alert.originalTime, parentKeyOf(alert) ?? ''];
+function admissionRow(alert: Alert, caseId: string, renew: boolean): string[] {
+  const row = [alert.id, caseId, alert.hostId, alert.hostName ?? '', alert.userId ?? '', alert.userName ?? '', alert.originalTime, parentKeyOf(alert) ?? '', renew ? '1' : '0'];
   for (let i = 0; i < row.length; i++) if (!row[i]!.isWellFormed()) row[i] = row[i]!.toWellFormed();
   return row;
 }
@@ -120,7 +127,7 @@ export function newCaseId(now = Date.now()): string {
 }
 
 type ScriptedRedis = Redis & {
-  hwCaseAdmit(openIndex: string, base: string, now: number, windowMs: number, retentionMs: number, trim: string, alerts: string): Promise<string[]>;
+  hwCaseAdmit(openIndex: string, base: string, now: number, windowMs: number, retentionMs: number, trim: string, alerts: string, indexTtlMs: number): Promise<string[]>;
   hwCaseProcessed(alertKey: string): Promise<number>;
   hwCaseSetStatus(recordKey: string, ...args: (string | number)[]): Promise<[string, number] | null>;
 };
@@ -132,6 +139,8 @@ export class CaseStore {
   /** Alerts admitted since the last trimming call, and when that was (0: never). */
   private untrimmed = 0;
   private trimmedAt = 0;
+  /** `h:<hostId>` / `u:<userId>` -> when this store last renewed that index's expiry. */
+  private readonly renewedAt = new Map<string, number>();
 
   constructor(
     redis: Redis,
@@ -159,12 +168,36 @@ export class CaseStore {
     const calls: Promise<string[]>[] = [];
     for (let i = 0; i < alerts.length; i += ADMIT_CHUNK) {
       const now = this.now();
-      const rows = alerts.slice(i, i + ADMIT_CHUNK).map((alert) => admissionRow(alert, newCaseId(now)));
+      const chunk = alerts.slice(i, i + ADMIT_CHUNK);
+      const renewals = new Set<string>();
+      const rows = chunk.map((alert) => admissionRow(alert, newCaseId(now), this.renewDue(alert, now, renewals)));
       const trim = this.trimDue(now, rows.length) ? TRIMMED_INDEXES : '';
-      calls.push(this.redis.hwCaseAdmit(this.keys.indexStatus('open'), this.keys.base, now, this.options.groupingWindowMinutes * 60_000, this.retentionMs, trim, JSON.stringify(rows)));
+      const call = this.redis.hwCaseAdmit(this.keys.indexStatus('open'), this.keys.base, now, this.options.groupingWindowMinutes * 60_000, this.retentionMs, trim, JSON.stringify(rows), this.retentionMs + INDEX_RENEW_MS);
+      // Remembered once written: a failed call leaves them due.
+      calls.push(call.then((reply) => (this.noteRenewed(renewals, now), reply)));
     }
     const flat = (await Promise.all(calls)).flat();
     return alerts.map((_, i) => ({ outcome: flat[3 * i] as AdmitOutcome, caseId: flat[3 * i + 1]!, queued: flat[3 * i + 2] === '1' }));
+  }
+
+  /** Whether this alert's host or user index is due a renewed expiry; adds the due ones to `renewals`. */
+  private renewDue(alert: Alert, now: number, renewals: Set<string>): boolean {
+    let due = false;
+    for (const name of [`h:${alert.hostId}`, alert.userId === null ? null : `u:${alert.userId}`]) {
+      if (name === null) continue;
+      if (renewals.has(name)) {
+        due = true;
+      } else if (now - (this.renewedAt.get(name) ?? -Infinity) >= INDEX_RENEW_MS) {
+        renewals.add(name);
+        due = true;
+      }
+    }
+    return due;
+  }
+
+  private noteRenewed(renewals: Set<string>, now: number): void {
+    if (this.renewedAt.size + renewals.size > RENEWALS_KEPT) this.renewedAt.clear();
+    for (const name of renewals) this.renewedAt.set(name, now);
   }
 
   /**
