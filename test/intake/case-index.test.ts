@@ -136,5 +136,19 @@ describe('case indexes', () => {
     expect(await redis.pttl(hostIndex), 'an hour after the user index was renewed').toBeGreaterThan(30 * DAY);
     expect(await redis.pttl(userIndex)).toBeGreaterThan(30 * DAY);
   });
+
+  it('a duplicate renews nothing, so the next new case of its host still renews the index', async () => {
+    const alert = parseAlert(nestedAlert({ hostId: 'host-dup-renew', parentEntityId: 'p-dup-renew-1' }));
+    await store.admit(alert);
+    const hostIndex = store.keys.indexHost('host-dup-renew');
+    await redis.pexpire(hostIndex, 60_000);
+    const fresh = new CaseStore(redis, { prefix, groupingWindowMinutes: 60, retentionDays: 30, now: () => clock, trimEveryAlerts: 1_000_000 });
+    await fresh.admit(parseAlert(nestedAlert({ hostId: 'host-trim-first', parentEntityId: 'p-first-call' }))); // its first call trims
+    expect((await fresh.admit(alert)).outcome).toBe('duplicate');
+    expect(await redis.pttl(hostIndex), 'a duplicate writes no index').toBeLessThanOrEqual(60_000);
+    const created = await fresh.admit(parseAlert(nestedAlert({ hostId: 'host-dup-renew', parentEntityId: 'p-dup-renew-2' })));
+    expect(created.outcome).toBe('created');
+    expect(await redis.pttl(hostIndex)).toBeGreaterThan(30 * DAY);
+  });
 });
 

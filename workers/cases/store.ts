@@ -173,8 +173,7 @@ export class CaseStore {
       const rows = chunk.map((alert) => admissionRow(alert, newCaseId(now), this.renewDue(alert, now, renewals)));
       const trim = this.trimDue(now, rows.length) ? TRIMMED_INDEXES : '';
       const call = this.redis.hwCaseAdmit(this.keys.indexStatus('open'), this.keys.base, now, this.options.groupingWindowMinutes * 60_000, this.retentionMs, trim, JSON.stringify(rows), this.retentionMs + INDEX_RENEW_MS);
-      // Remembered once written: a failed call leaves them due.
-      calls.push(call.then((reply) => (this.noteRenewed(renewals, now), reply)));
+      calls.push(call.then((reply) => (this.noteRenewed(chunk, reply, renewals, now), reply)));
     }
     const flat = (await Promise.all(calls)).flat();
     return alerts.map((_, i) => ({ outcome: flat[3 * i] as AdmitOutcome, caseId: flat[3 * i + 1]!, queued: flat[3 * i + 2] === '1' }));
@@ -195,9 +194,16 @@ export class CaseStore {
     return due;
   }
 
-  private noteRenewed(renewals: Set<string>, now: number): void {
+  /**
+   * Remembers the renewals the call made: the host and user indexes of the cases it created (an alert that
+   * was a duplicate or joined a case wrote no host index, so it renewed nothing). A failed call leaves them due.
+   */
+  private noteRenewed(chunk: Alert[], reply: string[], renewals: Set<string>, now: number): void {
     if (this.renewedAt.size + renewals.size > RENEWALS_KEPT) this.renewedAt.clear();
-    for (const name of renewals) this.renewedAt.set(name, now);
+    chunk.forEach((alert, i) => {
+      if (reply[3 * i] !== 'created') return;
+      for (const name of [`h:${alert.hostId}`, `u:${alert.userId}`]) if (renewals.has(name)) this.renewedAt.set(name, now);
+    });
   }
 
   /**
