@@ -13,7 +13,7 @@ import { alertJson } from './alert-template.js';
 import { admitItems } from '../workers/intake/admit.js';
 import { extractAlerts } from '../workers/intake/extract.js';
 import { CaseStore } from '../workers/cases/store.js';
-import { createRedis, waitReady } from '../workers/redis.js';
+import { createRedis, deleteKeys, waitReady } from '../workers/redis.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {
@@ -80,12 +80,7 @@ try {
     }
   }
 } finally {
-  let cursor = '0';
-  do {
-    const [nextCursor, keys] = await probe.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
-    cursor = nextCursor;
-    if (keys.length > 0) await probe.unlink(...keys);
-  } while (cursor !== '0');
+  await deleteKeys(probe, `${prefix}:*`);
   redis.disconnect();
   probe.disconnect();
 }

@@ -23,7 +23,7 @@ import { runLoad, type LoadResult } from './http-load.js';
 import { parseAlert } from '../detection/alert.js';
 import { loadConfig } from '../workers/config.js';
 import { alertJobId, createQueue, QUEUE_NAMES } from '../workers/queues.js';
-import { createRedis, waitReady } from '../workers/redis.js';
+import { createRedis, deleteKeys, waitReady } from '../workers/redis.js';
 import type { Redis } from 'ioredis';
 
 const args = process.argv.slice(2);
@@ -215,12 +215,7 @@ async function rawAddBulk(total: number, parallel: number): Promise<Figures & { 
 async function cleanupKeys(): Promise<void> {
   const redis = createRedis(redisUrl, 'producer', 'hivewatch-bench-cleanup');
   await waitReady(redis);
-  let cursor = '0';
-  do {
-    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 2000);
-    cursor = nextCursor;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
+  await deleteKeys(redis, `${prefix}:*`);
   await redis.quit();
 }
 

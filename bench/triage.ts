@@ -16,7 +16,7 @@ import { openDataset } from '../playbooks/hive-dump/dataset.js';
 import { runHiveDumpPlaybook } from '../playbooks/hive-dump/playbook.js';
 import type { TriageReport } from '../playbooks/hive-dump/report.js';
 import { CaseStore } from '../workers/cases/store.js';
-import { createRedis, waitReady } from '../workers/redis.js';
+import { createRedis, deleteKeys, waitReady } from '../workers/redis.js';
 import { createTriageProcessor, type TriageDeps } from '../workers/triage/processor.js';
 import type { TriageJobData } from '../workers/triage/job.js';
 
@@ -139,10 +139,5 @@ for (const n of workerCounts) {
 }
 
 // Delete only this run's keys.
-let cursor = '0';
-do {
-  const [next, keys] = await producer.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-  cursor = next;
-  if (keys.length > 0) await producer.del(...keys);
-} while (cursor !== '0');
+await deleteKeys(producer, `${prefix}:*`);
 await producer.quit();

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { loadConfig, type HivewatchConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { deleteKeys } from './redis.js';
 import { serve } from './commands/serve.js';
 import { auditLogFor } from './response/runtime.js';
 import { verifyAuditLog } from './audit/verify.js';
@@ -204,12 +205,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 async function removePrefix(url: string, prefix: string): Promise<void> {
   const redis = new Redis(url);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await deleteKeys(redis, `${prefix}*`);
   } finally {
     redis.disconnect();
   }

@@ -45,6 +45,16 @@ function createCluster(urls: string, options: RedisOptions): Cluster {
   );
 }
 
+/** Deletes every key matching `pattern`, a page of SCAN at a time (never FLUSHDB): the demo's, a bench's or a test's own prefix. */
+export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}
+
 /** Resolves once the connection is ready (needed with `enableOfflineQueue: false`, which refuses early commands). */
 export async function waitReady(redis: Redis, timeoutMs = 10_000): Promise<void> {
   if (redis.status === 'ready') return;

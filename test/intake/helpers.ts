@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { loadConfig, type ConfigInput, type HivewatchConfig } from '../../workers/config.js';
-import { createRedis, waitReady } from '../../workers/redis.js';
+import { createRedis, deleteKeys, waitReady } from '../../workers/redis.js';
 
 export const RULE_ID = 'a7e7bfa3-088e-4f13-b29e-3986e0e756b8';
 export const TOKEN = 'test-token-0123456789abcdef';
@@ -38,12 +38,7 @@ export async function connect(role: 'producer' | 'worker' = 'producer'): Promise
 
 /** Deletes this test file's keys only (SCAN on its own prefix; never FLUSHDB). */
 export async function cleanup(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deleteKeys(redis, `${prefix}:*`);
 }
 
 let counter = 0;
