@@ -28,7 +28,7 @@
 export const ADMIT_ALERTS = `
 local base = ARGV[1]
 -- Times stay strings: Redis takes them as they are, where a Lua number would be formatted on every call.
-local now, windowMs, retentionMs = ARGV[2], ARGV[3], ARGV[4]
+local now, windowMs, retentionMs, indexTtl = ARGV[2], ARGV[3], ARGV[4], ARGV[7]
 local trimming = ARGV[5] ~= ''
 local out = {}
 local entries = {}
@@ -102,7 +102,7 @@ for key, list in pairs(entries) do
   -- A host or user index lives as long as its newest case; on trimming calls it also drops its expired cases.
   -- The status indexes are not written by admission alone, so they are only trimmed, never expired.
   if key ~= KEYS[1] then
-    if trimming or renewed[key] then redis.call('PEXPIRE', key, ARGV[7]) end
+    if trimming or renewed[key] then redis.call('PEXPIRE', key, indexTtl) end
     if trimming then redis.call('ZREMRANGEBYSCORE', key, '-inf', expiredBefore) end
   end
 end

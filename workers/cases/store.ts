@@ -120,6 +120,9 @@ function admissionRow(alert: Alert, caseId: string, renew: boolean): string[] {
   return row;
 }
 
+/** The names under which a store remembers renewing an alert's host and user indexes. */
+const renewalNames = (alert: Alert): string[] => (alert.userId === null ? [`h:${alert.hostId}`] : [`h:${alert.hostId}`, `u:${alert.userId}`]);
+
 /** Time-sortable, unique across processes (random tag + counter), URL-safe, valid in a BullMQ job id. */
 export function newCaseId(now = Date.now()): string {
   sequence = (sequence + 1) % 1_679_616; // 36^4
@@ -139,7 +142,7 @@ export class CaseStore {
   /** Alerts admitted since the last trimming call, and when that was (0: never). */
   private untrimmed = 0;
   private trimmedAt = 0;
-  /** `h:<hostId>` / `u:<userId>` -> when this store last renewed that index's expiry. */
+  /** renewalNames -> when this store last renewed that index's expiry. */
   private readonly renewedAt = new Map<string, number>();
 
   constructor(
@@ -182,8 +185,7 @@ export class CaseStore {
   /** Whether this alert's host or user index is due a renewed expiry; adds the due ones to `renewals`. */
   private renewDue(alert: Alert, now: number, renewals: Set<string>): boolean {
     let due = false;
-    for (const name of [`h:${alert.hostId}`, alert.userId === null ? null : `u:${alert.userId}`]) {
-      if (name === null) continue;
+    for (const name of renewalNames(alert)) {
       if (renewals.has(name)) {
         due = true;
       } else if (now - (this.renewedAt.get(name) ?? -Infinity) >= INDEX_RENEW_MS) {
@@ -202,7 +204,7 @@ export class CaseStore {
     if (this.renewedAt.size + renewals.size > RENEWALS_KEPT) this.renewedAt.clear();
     chunk.forEach((alert, i) => {
       if (reply[3 * i] !== 'created') return;
-      for (const name of [`h:${alert.hostId}`, `u:${alert.userId}`]) if (renewals.has(name)) this.renewedAt.set(name, now);
+      for (const name of renewalNames(alert)) if (renewals.has(name)) this.renewedAt.set(name, now);
     });
   }
 

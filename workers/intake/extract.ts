@@ -2,7 +2,7 @@
 // one alert document, {alerts: [...]}, a bare array, NDJSON, {context: {alerts}}, {alerts: {new: {data}}},
 // Elasticsearch hits ({hits: {hits: [{_id, _source}]}}), the broken `"alerts": {{{context.alerts}}}` forms.
 // A malformed item becomes a rejected entry; it never sinks the others.
-import { splitAlertsArray } from './split.js';
+import { bomLength, splitAlertsArray } from './split.js';
 
 export type BodyItem = { index: number; raw: unknown } | { index: number; error: string };
 
@@ -77,7 +77,7 @@ export const SPLIT_MIN_BYTES = 64 * 1024;
 /** The lines of a body, as `text.split(/\r?\n/)` of its decoded text would give them, each decoded alone. */
 function bufferLines(body: Buffer): string[] {
   const lines: string[] = [];
-  let start = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0; // UTF-8 BOM
+  let start = bomLength(body);
   for (;;) {
     const newline = body.indexOf(0x0a, start);
     const end = newline < 0 ? body.length : newline;

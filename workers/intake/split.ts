@@ -15,6 +15,9 @@ const CLOSE_BRACKET = 0x5d;
 
 const isSpace = (byte: number) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 
+/** 3 when the body starts with a UTF-8 byte order mark, else 0. */
+export const bomLength = (body: Buffer): number => (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0);
+
 function skipSpace(body: Buffer, at: number): number {
   while (at < body.length && isSpace(body[at]!)) at++;
   return at;
@@ -135,9 +138,7 @@ function findAlertsArray(body: Buffer, start: number): AlertsArray | null {
  * is parsed too.
  */
 export function splitAlertsArray(body: Buffer): unknown[] | null {
-  let start = 0;
-  if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) start = 3; // UTF-8 BOM
-  start = skipSpace(body, start);
+  const start = skipSpace(body, bomLength(body));
   const array = findAlertsArray(body, start);
   if (!array) return null;
   try {
