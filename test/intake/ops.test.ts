@@ -131,6 +131,20 @@ describe('plugins', () => {
   });
 });
 
+describe('connections', () => {
+  it('the queues have their own connection to the same Redis, which does not auto-pipeline; the API connection does', async () => {
+    const queueConnection = app.hivewatch.queues.alerts.opts.connection as Redis;
+    const hasBullScripts = (connection: Redis) => Object.keys(connection.scriptsSet).some((name) => name.startsWith('addStandardJob'));
+    expect(queueConnection).not.toBe(redis);
+    expect(queueConnection.options.enableAutoPipelining).toBe(false);
+    expect(redis.options.enableAutoPipelining).toBe(true);
+    // BullMQ's scripts are on the queue connection only: a pipeline of the API connection stays small.
+    expect(hasBullScripts(queueConnection)).toBe(true);
+    expect(hasBullScripts(redis)).toBe(false);
+    expect(await queueConnection.ping()).toBe('PONG');
+  });
+});
+
 describe('Redis durability check and logs', () => {
   it('reports the eviction policy and persistence of the real Redis, with a loud warning when unsafe', async () => {
     const warnings: string[] = [];

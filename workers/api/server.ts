@@ -8,7 +8,7 @@ import { CaseStore } from '../cases/store.js';
 import { hasCredentials, type HivewatchConfig } from '../config.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { createQueues, type Queues } from '../queues.js';
-import { waitReady } from '../redis.js';
+import { duplicateConnection, waitReady } from '../redis.js';
 import { adminRoutes } from './admin.js';
 import { createAuthenticator, type Authenticator } from './auth.js';
 import { caseReaderAuth } from './case-reader-auth.js';
@@ -65,11 +65,13 @@ export interface HivewatchServer extends FastifyInstance {
 
 export async function buildServer(deps: ServerDeps): Promise<HivewatchServer> {
   const { config, redis } = deps;
-  // BullMQ defines dozens of scripts on the connection it uses, and ioredis copies every defined script onto
-  // each MULTI/pipeline object: the queues get their own connection, so our own calls stay cheap.
+  // BullMQ defines 64 scripts on the connection it uses, and ioredis copies every defined script onto each
+  // MULTI/pipeline object (about 50 µs here): the queues get their own connection, so our own calls stay
+  // cheap. That connection does not auto-pipeline: each queue.add would build such a pipeline, and an
+  // auto-pipelined connection has one pipeline in flight at a time, which held single-alert requests back.
   let queueConnection: Redis | undefined;
   if (!deps.queues) {
-    queueConnection = redis.duplicate();
+    queueConnection = duplicateConnection(redis, { enableAutoPipelining: false });
     queueConnection.on('error', () => undefined);
     await waitReady(queueConnection, 5000).catch(() => undefined); // Redis down: requests answer 503
   }
