@@ -2,13 +2,11 @@
 // process/file/network events through NG-SIEM query jobs, alerts v2, containment through devices-actions
 // polled on the device status, kill through a Real Time Response session, and alert status via v3.
 
-import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { getField, getString } from '../../detection/fields.js';
 import type { Secret } from '../config.js';
 import {
   ActionLedger,
-  CircuitBreaker,
   ConnectorError,
   HttpClient,
   MemoryKeyStore,
@@ -23,8 +21,9 @@ import {
   systemClock,
   validateActionRequest,
   validateWindow,
-  type ActionKeyStore,
-  type CallObserver,
+  callSettings,
+  vendorBreaker,
+  type VendorCallOptions,
   type Clock,
   type RetryPolicy,
 } from '../http/index.js';
@@ -35,7 +34,7 @@ import { alertToEcs, eventToEcs, type CsCategory } from './mapping.js';
 import { ThreatGraph } from './threatgraph.js';
 import { alertSchema, commandSchema, commandStatusSchema, deviceSchema, envelopeSchema, jobPollSchema, queryJobSchema, sessionSchema } from './schemas.js';
 
-export interface CrowdStrikeConnectorOptions {
+export interface CrowdStrikeConnectorOptions extends VendorCallOptions {
   baseUrl: string;
   clientId: string | Secret;
   clientSecret: string | Secret;
@@ -52,17 +51,7 @@ export interface CrowdStrikeConnectorOptions {
   pidWindowMs?: number;
   onlineWithinMs?: number;
   alertPageSize?: number;
-  timeoutMs?: number;
-  maxRetries?: number;
-  maxWaitMs?: number;
-  breakerFailures?: number;
-  breakerCooldownMs?: number;
   retryPolicy?: RetryPolicy;
-  keyStore?: ActionKeyStore;
-  clock?: Clock;
-  logger?: Logger;
-  /** Vendor-call metrics (connectorMetrics). */
-  observer?: CallObserver;
 }
 
 const SYNTHETIC = 'hw:';
@@ -88,18 +77,11 @@ export class CrowdStrikeConnector implements Connector {
     this.clock = opts.clock ?? systemClock;
     const clientId = reveal(opts.clientId);
     const clientSecret = reveal(opts.clientSecret);
-    const breaker = new CircuitBreaker({ clock: this.clock, failureThreshold: opts.breakerFailures ?? 5, cooldownMs: opts.breakerCooldownMs ?? 30_000 });
     const common = {
+      ...callSettings(opts, this.clock, vendorBreaker(opts, this.clock)),
       vendor: 'crowdstrike',
       baseURL: opts.baseUrl.replace(/\/$/, ''),
-      clock: this.clock,
-      breaker,
       retryPolicy: opts.retryPolicy ?? crowdstrikeRetryPolicy(),
-      timeoutMs: opts.timeoutMs,
-      maxRetries: opts.maxRetries,
-      maxWaitMs: opts.maxWaitMs,
-      logger: opts.logger,
-      observer: opts.observer,
     };
     // the token endpoint shares the breaker; its client has no auth of its own
     const tokenHttp = new HttpClient({ ...common, auth: { headers: async () => ({}), secrets: () => [clientSecret] } });

@@ -1,14 +1,13 @@
 // Microsoft Defender for Endpoint, with Entra ID (Graph) for accounts and alert status. Queries are
 // Advanced Hunting KQL; actions are MDE machine actions (polled to a terminal status) and Graph PATCHes.
-import type { Logger } from 'pino';
+import { callSettings, vendorBreaker, type VendorCallOptions } from '../http/vendor-options.js';
 import { z } from 'zod';
 import { bearerAuth } from '../http/auth.js';
-import { CircuitBreaker, breakerFor, type BreakerOptions } from '../http/breaker.js';
-import type { CallObserver } from '../http/metrics.js';
+import type { CircuitBreaker, BreakerOptions } from '../http/breaker.js';
 import { HttpClient, vendorMessage } from '../http/client.js';
 import { systemClock, type Clock } from '../http/clock.js';
 import { ConnectorError } from '../http/errors.js';
-import { MemoryKeyStore, type ActionKeyStore } from '../http/keystore.js';
+import { MemoryKeyStore } from '../http/keystore.js';
 import { ActionLedger } from '../http/ledger.js';
 import { keyMarker } from '../http/action-request.js';
 import { clientCredentialsGrant } from '../http/oauth2.js';
@@ -32,7 +31,7 @@ import { alertRowToEcs, fileRowToEcs, networkRowToEcs, processRowToEcs, type Row
 import { parseMdeEntityId } from './entity.js';
 import { ROW_LIMIT, activityKql, alertsKql, childrenKql, hostProcessesKql, processKql, processesKql, type PidPin, type Span } from './kql.js';
 
-export interface DefenderConnectorOptions {
+export interface DefenderConnectorOptions extends VendorCallOptions {
   tenantId: string;
   clientId: string;
   /** Already resolved (connectors/config.ts); never logged. */
@@ -61,20 +60,8 @@ export interface DefenderConnectorOptions {
   ancestryLookbackMs?: number;
   /** How long a machine lookup (onboarded or not) is reused. Default 60 000 ms. */
   machineCacheMs?: number;
-  timeoutMs?: number;
-  maxRetries?: number;
-  maxWaitMs?: number;
   /** One breaker for every Defender call (MDE, Graph, login); default the process-wide one of this tenant. */
   breaker?: CircuitBreaker | BreakerOptions;
-  /** Consecutive failures that open the breaker (config `http.breakerFailures`). Default 5. */
-  breakerFailures?: number;
-  /** How long an open breaker fails fast. Default 30 000 ms. */
-  breakerCooldownMs?: number;
-  clock?: Clock;
-  keyStore?: ActionKeyStore;
-  logger?: Logger;
-  /** Vendor-call metrics (connectorMetrics). */
-  observer?: CallObserver;
   /** Randomness for backoff jitter (tests). */
   random?: () => number;
 }
@@ -136,17 +123,10 @@ export class DefenderConnector implements Connector {
     this.clock = opts.clock ?? systemClock;
     this.tolerance = opts.pidToleranceMs ?? 1_000;
     const mdeBase = opts.mdeBaseUrl ?? 'https://api.security.microsoft.com';
-    const breaker = opts.breaker instanceof CircuitBreaker ? opts.breaker : breakerFor(`${VENDOR}|${opts.tenantId}|${mdeBase}`, { clock: this.clock, failureThreshold: opts.breakerFailures ?? 5, cooldownMs: opts.breakerCooldownMs ?? 30_000, ...(opts.breaker ?? {}) });
     const common = {
+      ...callSettings(opts, this.clock, vendorBreaker(opts, this.clock, `${VENDOR}|${opts.tenantId}|${mdeBase}`)),
       vendor: VENDOR,
-      timeoutMs: opts.timeoutMs,
-      maxRetries: opts.maxRetries,
-      maxWaitMs: opts.maxWaitMs,
       retryPolicy: microsoftRetryPolicy(opts.random ? { random: opts.random } : {}),
-      breaker,
-      clock: this.clock,
-      logger: opts.logger,
-      observer: opts.observer,
     };
     this.login = new HttpClient({ ...common, baseURL: opts.loginBaseUrl ?? 'https://login.microsoftonline.com' });
     const tokenUrl = `/${encodeURIComponent(opts.tenantId)}/oauth2/v2.0/token`;

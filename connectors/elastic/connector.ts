@@ -2,13 +2,11 @@
 // their status through Kibana's detection engine API, host state from endpoint metadata, and response
 // actions (isolate, unisolate, kill_process) polled through `GET /api/endpoint/action/{id}`.
 
-import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { getField, getString } from '../../detection/fields.js';
 import type { Secret } from '../config.js';
 import {
   ActionLedger,
-  CircuitBreaker,
   ConnectorError,
   HttpClient,
   MemoryKeyStore,
@@ -20,8 +18,9 @@ import {
   systemClock,
   validateActionRequest,
   validateWindow,
-  type ActionKeyStore,
-  type CallObserver,
+  callSettings,
+  vendorBreaker,
+  type VendorCallOptions,
   type Clock,
   type RetryPolicy,
   keyMarker,
@@ -41,7 +40,7 @@ import { ELASTIC_ACTIONS, kibanaActionState } from './actions.js';
 import { COVERAGE_SLACK_MS, DEFAULT_INDICES, type Category } from './indices.js';
 import { actionListSchema, actionResponseSchema, metadataListSchema, searchResponseSchema, statusUpdateSchema } from './schemas.js';
 
-export interface ElasticConnectorOptions {
+export interface ElasticConnectorOptions extends VendorCallOptions {
   elasticsearchUrl: string;
   kibanaUrl: string;
   /** Base64 `id:api_key`. */
@@ -52,17 +51,7 @@ export interface ElasticConnectorOptions {
   pidWindowMs?: number;
   pageSize?: number;
   maxPages?: number;
-  timeoutMs?: number;
-  maxRetries?: number;
-  maxWaitMs?: number;
-  breakerFailures?: number;
-  breakerCooldownMs?: number;
   retryPolicy?: RetryPolicy;
-  keyStore?: ActionKeyStore;
-  clock?: Clock;
-  logger?: Logger;
-  /** Vendor-call metrics (connectorMetrics). */
-  observer?: CallObserver;
 }
 
 type Filter = Record<string, unknown>;
@@ -91,18 +80,11 @@ export class ElasticConnector implements Connector {
   constructor(opts: ElasticConnectorOptions) {
     const key = typeof opts.apiKey === 'string' ? opts.apiKey : opts.apiKey.reveal();
     this.clock = opts.clock ?? systemClock;
-    const breaker = new CircuitBreaker({ clock: this.clock, failureThreshold: opts.breakerFailures ?? 5, cooldownMs: opts.breakerCooldownMs ?? 30_000 });
     const common = {
+      ...callSettings(opts, this.clock, vendorBreaker(opts, this.clock)),
       vendor: 'elastic',
-      clock: this.clock,
       auth: staticHeaderAuth('Authorization', `ApiKey ${key}`),
-      breaker,
       retryPolicy: opts.retryPolicy ?? elasticRetryPolicy(),
-      timeoutMs: opts.timeoutMs,
-      maxRetries: opts.maxRetries,
-      maxWaitMs: opts.maxWaitMs,
-      logger: opts.logger,
-      observer: opts.observer,
     };
     this.es = new HttpClient({ ...common, baseURL: opts.elasticsearchUrl.replace(/\/$/, '') });
     const kibanaBase = opts.kibanaUrl.replace(/\/$/, '') + (opts.space && opts.space !== 'default' ? `/s/${opts.space}` : '');

@@ -15,3 +15,4 @@ export * from './action-request.js';
 export * from './metrics.js';
 export * from './poll.js';
 export * from './singleflight.js';
+export * from './vendor-options.js';

@@ -4,16 +4,14 @@
 // one query over the union of their windows (a snapshot), each answered from it; a later question inside
 // a fresh snapshot's window needs no query. Ancestry older than the snapshot costs one more query
 // (process creations only). PowerQuery has no such limit but is used the same way.
-import type { Logger } from 'pino';
+import { callSettings, vendorBreaker, type VendorCallOptions } from '../http/vendor-options.js';
 import { z } from 'zod';
 import { getString } from '../../detection/fields.js';
 import { staticHeaderAuth } from '../http/auth.js';
-import { CircuitBreaker, breakerFor, type BreakerOptions } from '../http/breaker.js';
-import type { CallObserver } from '../http/metrics.js';
 import { HttpClient } from '../http/client.js';
 import { systemClock, type Clock } from '../http/clock.js';
 import { ConnectorError, type ConnectorErrorCode } from '../http/errors.js';
-import { MemoryKeyStore, type ActionKeyStore } from '../http/keystore.js';
+import { MemoryKeyStore } from '../http/keystore.js';
 import { ActionLedger } from '../http/ledger.js';
 import { collectPages, cursorPage } from '../http/paginate.js';
 import { sentinelOneRetryPolicy } from '../http/retry.js';
@@ -23,7 +21,7 @@ import { SENTINELONE_ACTIONS, UNSUPPORTED_WHY } from './declarations.js';
 import { dvEventToEcs, starAlertToEcs, threatToEcs } from './ecs.js';
 import { powerQuery, pqRowToDvEvent, tableRows } from './powerquery.js';
 
-export interface SentinelOneConnectorOptions {
+export interface SentinelOneConnectorOptions extends VendorCallOptions {
   /** `https://<tenant>.sentinelone.net`; paths go under /web/api/v2.1. */
   baseUrl: string;
   /** Already resolved (connectors/config.ts); sent only as the `Authorization: ApiToken` header. */
@@ -53,19 +51,7 @@ export interface SentinelOneConnectorOptions {
   snapshotTtlMs?: number;
   /** How far a pid's start time may be from the one asked for. Default 1 000 ms. */
   pidToleranceMs?: number;
-  timeoutMs?: number;
-  maxRetries?: number;
-  maxWaitMs?: number;
-  breaker?: CircuitBreaker | BreakerOptions;
-  /** Consecutive failures that open the breaker (config `http.breakerFailures`). Default 5. */
-  breakerFailures?: number;
-  /** How long an open breaker fails fast. Default 30 000 ms. */
-  breakerCooldownMs?: number;
-  clock?: Clock;
-  keyStore?: ActionKeyStore;
-  logger?: Logger;
-  /** Vendor-call metrics (connectorMetrics). */
-  observer?: CallObserver;
+  /** Randomness for backoff jitter (tests). */
   random?: () => number;
 }
 
@@ -122,18 +108,14 @@ export class SentinelOneConnector implements Connector {
     this.opts = opts;
     this.clock = opts.clock ?? systemClock;
     this.tolerance = opts.pidToleranceMs ?? 1_000;
-    const breaker = opts.breaker instanceof CircuitBreaker ? opts.breaker : breakerFor(`${VENDOR}|${opts.baseUrl}`, { clock: this.clock, failureThreshold: opts.breakerFailures ?? 5, cooldownMs: opts.breakerCooldownMs ?? 30_000, ...(opts.breaker ?? {}) });
-    this.http = new HttpClient({
+    const common = {
+      ...callSettings(opts, this.clock, vendorBreaker(opts, this.clock, `${VENDOR}|${opts.baseUrl}`)),
       vendor: VENDOR,
-      baseURL: opts.baseUrl.replace(/\/+$/, ''),
-      timeoutMs: opts.timeoutMs,
-      maxRetries: opts.maxRetries,
-      maxWaitMs: opts.maxWaitMs,
       retryPolicy: sentinelOneRetryPolicy(opts.random ? { random: opts.random } : {}),
-      breaker,
-      clock: this.clock,
-      logger: opts.logger,
-      observer: opts.observer,
+    };
+    this.http = new HttpClient({
+      ...common,
+      baseURL: opts.baseUrl.replace(/\/+$/, ''),
       // The header, never the APIToken query parameter: query strings end up in access logs.
       auth: staticHeaderAuth('Authorization', `ApiToken ${opts.apiToken}`),
     });
@@ -141,16 +123,8 @@ export class SentinelOneConnector implements Connector {
     if (opts.engine === 'powerquery') {
       if (!opts.sdlToken) throw new ConnectorError({ code: 'HW_ERR_CONNECTOR_CONFIG', vendor: VENDOR, operation: 'configure', detail: 'connector.sdlToken is empty but engine is powerquery', hint: 'set HW_SENTINELONE_SDL_TOKEN or its _FILE (a service-user token for the SDL query API)' });
       this.sdl = new HttpClient({
-        vendor: VENDOR,
+        ...common,
         baseURL: (opts.sdlBaseUrl ?? opts.baseUrl).replace(/\/+$/, ''),
-        timeoutMs: opts.timeoutMs,
-        maxRetries: opts.maxRetries,
-        maxWaitMs: opts.maxWaitMs,
-        retryPolicy: sentinelOneRetryPolicy(opts.random ? { random: opts.random } : {}),
-        breaker,
-        clock: this.clock,
-        logger: opts.logger,
-        observer: opts.observer,
         auth: staticHeaderAuth('Authorization', `Bearer ${opts.sdlToken}`),
       });
     } else {

@@ -30,6 +30,7 @@ import {
   searchAfterPage,
   sentinelOneRetryPolicy,
   staticHeaderAuth,
+  vendorBreaker,
 } from '../../connectors/http/index.js';
 import type { ActionStatus } from '../../connectors/types.js';
 import { FakeServer, ManualClock } from '../fakes/harness.js';
@@ -377,5 +378,43 @@ describe('idempotency key stores', () => {
   it('redis store survives a restart', async () => {
     await redis.connect();
     await exercise(async () => new RedisKeyStore(redis, hashKey));
+  });
+});
+
+describe('vendorBreaker', () => {
+  const opened = (breaker: CircuitBreaker, failures: number) => {
+    for (let i = 0; i < failures; i++) breaker.onFailure();
+    return breaker.state === 'open';
+  };
+
+  it('uses the breaker instance it is given', () => {
+    const clock = new ManualClock();
+    const given = new CircuitBreaker({ clock });
+    expect(vendorBreaker({ breaker: given, breakerFailures: 1 }, clock)).toBe(given);
+    expect(vendorBreaker({ breaker: given }, clock, 'testvendor|shared')).toBe(given);
+  });
+
+  it('builds its own breaker from the settings: 5 failures and 30 s by default, config values otherwise', () => {
+    const clock = new ManualClock();
+    const byDefault = vendorBreaker({}, clock);
+    expect([byDefault.failureThreshold, byDefault.cooldownMs]).toEqual([5, 30_000]);
+    expect(opened(byDefault, 4)).toBe(false);
+    expect(opened(byDefault, 1)).toBe(true);
+    clock.advance(30_000);
+    expect(byDefault.state).toBe('half-open');
+    const configured = vendorBreaker({ breakerFailures: 2, breakerCooldownMs: 1_000 }, clock);
+    expect([configured.failureThreshold, configured.cooldownMs]).toEqual([2, 1_000]);
+    expect(vendorBreaker({ breakerFailures: 2, breaker: { failureThreshold: 7 } }, clock).failureThreshold).toBe(7);
+    expect(vendorBreaker({}, clock)).not.toBe(vendorBreaker({}, clock));
+  });
+
+  it('shares one breaker per key across connector instances', () => {
+    const clock = new ManualClock();
+    const key = `testvendor|tenant-${Math.random()}`;
+    const first = vendorBreaker({ breakerFailures: 1 }, clock, key);
+    expect(vendorBreaker({}, clock, key)).toBe(first);
+    expect(vendorBreaker({}, clock, `${key}-other`)).not.toBe(first);
+    first.onFailure();
+    expect(vendorBreaker({}, clock, key).state).toBe('open');
   });
 });
