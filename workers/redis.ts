@@ -1,9 +1,13 @@
 // Redis connections and the start-up durability check. Workers need `maxRetriesPerRequest: null` (BullMQ
 // blocks on them); the HTTP producer fails fast (`enableOfflineQueue: false`) so a request gets 503 when Redis
 // is down instead of hanging, and the SIEM retries. The producer auto-pipelines: commands of concurrent
-// requests issued in one tick share one write, which cut CPU per alert by a fifth to a third in our runs. The
-// API's queue connection is the exception (workers/api/server.ts): BullMQ's scripts make each pipeline costly.
+// requests issued in one tick share one write, which cut CPU per alert by a fifth to a third in our runs. Case
+// admission is sent at once instead: it is one call per request or batch, and an auto-pipelined connection has
+// one pipeline in flight at a time, so admissions queued behind each other (and behind rate-limit hits) while
+// Redis had time to spare. The API's queue connection does not auto-pipeline at all (workers/api/server.ts):
+// BullMQ's scripts make each pipeline costly.
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { ADMIT_COMMAND } from './cases/scripts.js';
 
 export type RedisRole = 'worker' | 'producer';
 
@@ -20,7 +24,7 @@ export function createRedis(target: RedisTarget, role: RedisRole, name = `hivewa
   const options: RedisOptions =
     role === 'worker'
       ? { maxRetriesPerRequest: null, enableReadyCheck: true, connectionName: name, ...extra }
-      : { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5000, enableAutoPipelining: true, connectionName: name, ...extra };
+      : { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5000, enableAutoPipelining: true, autoPipeliningIgnoredCommands: [ADMIT_COMMAND], connectionName: name, ...extra };
   return cluster ? (createCluster(url, options) as unknown as Redis) : new Redis(url, options);
 }
 
@@ -28,12 +32,13 @@ export function createRedis(target: RedisTarget, role: RedisRole, name = `hivewa
 function createCluster(urls: string, options: RedisOptions): Cluster {
   const seeds = urls.split(',').map((url) => new URL(url.trim()));
   const first = seeds[0]!;
-  const { enableOfflineQueue, enableAutoPipelining, enableReadyCheck, lazyConnect, ...redisOptions } = options;
+  const { enableOfflineQueue, enableAutoPipelining, autoPipeliningIgnoredCommands, enableReadyCheck, lazyConnect, ...redisOptions } = options;
   return new Cluster(
     seeds.map((seed) => ({ host: seed.hostname, port: Number(seed.port || 6379) })),
     {
       enableOfflineQueue,
       enableAutoPipelining,
+      autoPipeliningIgnoredCommands,
       enableReadyCheck,
       lazyConnect,
       redisOptions: {

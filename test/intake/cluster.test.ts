@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
+import { ADMIT_COMMAND } from '../../workers/cases/scripts.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer, type HivewatchServer } from '../../workers/api/server.js';
 import { ConfigError, loadConfig } from '../../workers/config.js';
@@ -100,6 +101,16 @@ describe('Redis Cluster', () => {
     const holders = counts.filter((c) => c.keys > 0);
     expect(holders).toHaveLength(1);
     expect(holders[0]!.owns).toBe(holders[0]!.keys);
+  });
+
+  it('the Cluster clients keep the connection settings: admission not auto-pipelined, the queue connection not at all', () => {
+    const options = (producer as unknown as Cluster).options;
+    expect(producer.isCluster).toBe(true);
+    expect(options.enableAutoPipelining).toBe(true);
+    expect(options.autoPipeliningIgnoredCommands).toEqual([ADMIT_COMMAND]);
+    const queueConnection = app.hivewatch.queues.alerts.opts.connection as unknown as Cluster;
+    expect(queueConnection.isCluster).toBe(true);
+    expect(queueConnection.options.enableAutoPipelining).toBe(false);
   });
 
   it('checks eviction and persistence on every master, naming the node that is wrong', async () => {

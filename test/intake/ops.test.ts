@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { buildServer, type HivewatchServer, type ServerPlugin } from '../../workers/api/server.js';
 import { startHeartbeat } from '../../workers/heartbeat.js';
 import { createLogger } from '../../workers/logger.js';
+import { ADMIT_COMMAND } from '../../workers/cases/scripts.js';
 import { checkDurability, MIN_REDIS_VERSION, redisVersionProblem, requireRedisVersion } from '../../workers/redis.js';
 import { ADMIN, bearer, cleanup, connect, nestedAlert, testConfig, TOKEN, uniquePrefix } from './helpers.js';
 import { z } from 'zod';
@@ -132,12 +133,14 @@ describe('plugins', () => {
 });
 
 describe('connections', () => {
-  it('the queues have their own connection to the same Redis, which does not auto-pipeline; the API connection does', async () => {
+  it('the queues have their own connection to the same Redis, which does not auto-pipeline; the API connection does, but for case admission', async () => {
     const queueConnection = app.hivewatch.queues.alerts.opts.connection as Redis;
     const hasBullScripts = (connection: Redis) => Object.keys(connection.scriptsSet).some((name) => name.startsWith('addStandardJob'));
     expect(queueConnection).not.toBe(redis);
     expect(queueConnection.options.enableAutoPipelining).toBe(false);
     expect(redis.options.enableAutoPipelining).toBe(true);
+    // Case admission goes out at once: it would otherwise wait for the connection's pipeline in flight.
+    expect(redis.options.autoPipeliningIgnoredCommands).toEqual([ADMIT_COMMAND]);
     // BullMQ's scripts are on the queue connection only: a pipeline of the API connection stays small.
     expect(hasBullScripts(queueConnection)).toBe(true);
     expect(hasBullScripts(redis)).toBe(false);

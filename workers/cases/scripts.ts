@@ -25,6 +25,13 @@
  * the time the caller lets pass before it renews an index again (CaseStore: one PEXPIRE per index per hour,
  * not one per alert).
  */
+/**
+ * The ioredis command that runs ADMIT_ALERTS. The producer connection sends it at once rather than
+ * auto-pipelined (workers/redis.ts): an auto-pipelined connection has one pipeline in flight at a time, so
+ * each admission would wait for the one before it to come back.
+ */
+export const ADMIT_COMMAND = 'hwCaseAdmit';
+
 export const ADMIT_ALERTS = `
 local base = ARGV[1]
 -- Times stay strings: Redis takes them as they are, where a Lua number would be formatted on every call.

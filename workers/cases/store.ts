@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Alert } from '../../detection/alert.js';
 import type { TriageReport } from '../../playbooks/hive-dump/report.js';
 import { caseKeys, type CaseKeys } from './keys.js';
-import { ADMIT_ALERTS, MARK_PROCESSED, SET_STATUS } from './scripts.js';
+import { ADMIT_ALERTS, ADMIT_COMMAND, MARK_PROCESSED, SET_STATUS } from './scripts.js';
 import { alertJobId, QUEUE_NAMES } from '../queues.js';
 
 /** Lifecycle of a case. The response stage moves it past `triaged`. */
@@ -152,7 +152,7 @@ export class CaseStore {
     this.keys = caseKeys(options.prefix);
     this.now = options.now ?? Date.now;
     const scripted = redis as ScriptedRedis;
-    if (typeof scripted.hwCaseAdmit !== 'function') redis.defineCommand('hwCaseAdmit', { numberOfKeys: 1, lua: ADMIT_ALERTS });
+    if (typeof scripted.hwCaseAdmit !== 'function') redis.defineCommand(ADMIT_COMMAND, { numberOfKeys: 1, lua: ADMIT_ALERTS });
     if (typeof scripted.hwCaseSetStatus !== 'function') redis.defineCommand('hwCaseSetStatus', { numberOfKeys: 1, lua: SET_STATUS });
     if (typeof scripted.hwCaseProcessed !== 'function') redis.defineCommand('hwCaseProcessed', { numberOfKeys: 1, lua: MARK_PROCESSED });
     this.redis = scripted;
