@@ -3,6 +3,13 @@
 // Keys are derived from ARGV[1] (the `<prefix>:cases:` base); use a hash-tag prefix on Redis Cluster.
 
 /**
+ * The ioredis command that runs ADMIT_ALERTS. The producer connection sends it at once rather than
+ * auto-pipelined (workers/redis.ts): an auto-pipelined connection has one pipeline in flight at a time, so
+ * each admission would wait for the one before it to come back.
+ */
+export const ADMIT_COMMAND = 'hwCaseAdmit';
+
+/**
  * Admits a batch of alerts in order, in one call. KEYS[1] is the `index:status:open` key (it routes the call to
  * the prefix's slot on a Cluster). ARGV: base, nowMs, windowMs, retentionMs, the index names to trim ("" on most
  * calls; now and then a comma-separated list of `index:` suffixes whose expired cases are dropped), one
@@ -25,13 +32,6 @@
  * the time the caller lets pass before it renews an index again (CaseStore: one PEXPIRE per index per hour,
  * not one per alert).
  */
-/**
- * The ioredis command that runs ADMIT_ALERTS. The producer connection sends it at once rather than
- * auto-pipelined (workers/redis.ts): an auto-pipelined connection has one pipeline in flight at a time, so
- * each admission would wait for the one before it to come back.
- */
-export const ADMIT_COMMAND = 'hwCaseAdmit';
-
 export const ADMIT_ALERTS = `
 local base = ARGV[1]
 -- Times stay strings: Redis takes them as they are, where a Lua number would be formatted on every call.
