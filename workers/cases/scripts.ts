@@ -7,7 +7,7 @@
  * auto-pipelined (workers/redis.ts): an auto-pipelined connection has one pipeline in flight at a time, so
  * each admission would wait for the one before it to come back.
  */
-export const ADMIT_COMMAND = 'hwCaseAdmit';
+export const ADMIT_COMMAND = 'hwCaseAdmit' as const;
 
 /**
  * Admits a batch of alerts in order, in one call. KEYS[1] is the `index:status:open` key (it routes the call to

@@ -130,7 +130,7 @@ export function newCaseId(now = Date.now()): string {
 }
 
 type ScriptedRedis = Redis & {
-  hwCaseAdmit(openIndex: string, base: string, now: number, windowMs: number, retentionMs: number, trim: string, alerts: string, indexTtlMs: number): Promise<string[]>;
+  [ADMIT_COMMAND](openIndex: string, base: string, now: number, windowMs: number, retentionMs: number, trim: string, alerts: string, indexTtlMs: number): Promise<string[]>;
   hwCaseProcessed(alertKey: string): Promise<number>;
   hwCaseSetStatus(recordKey: string, ...args: (string | number)[]): Promise<[string, number] | null>;
 };
@@ -152,7 +152,7 @@ export class CaseStore {
     this.keys = caseKeys(options.prefix);
     this.now = options.now ?? Date.now;
     const scripted = redis as ScriptedRedis;
-    if (typeof scripted.hwCaseAdmit !== 'function') redis.defineCommand(ADMIT_COMMAND, { numberOfKeys: 1, lua: ADMIT_ALERTS });
+    if (typeof scripted[ADMIT_COMMAND] !== 'function') redis.defineCommand(ADMIT_COMMAND, { numberOfKeys: 1, lua: ADMIT_ALERTS });
     if (typeof scripted.hwCaseSetStatus !== 'function') redis.defineCommand('hwCaseSetStatus', { numberOfKeys: 1, lua: SET_STATUS });
     if (typeof scripted.hwCaseProcessed !== 'function') redis.defineCommand('hwCaseProcessed', { numberOfKeys: 1, lua: MARK_PROCESSED });
     this.redis = scripted;
@@ -175,7 +175,7 @@ export class CaseStore {
       const renewals = new Set<string>();
       const rows = chunk.map((alert) => admissionRow(alert, newCaseId(now), this.renewDue(alert, now, renewals)));
       const trim = this.trimDue(now, rows.length) ? TRIMMED_INDEXES : '';
-      const call = this.redis.hwCaseAdmit(this.keys.indexStatus('open'), this.keys.base, now, this.options.groupingWindowMinutes * 60_000, this.retentionMs, trim, JSON.stringify(rows), this.retentionMs + INDEX_RENEW_MS);
+      const call = this.redis[ADMIT_COMMAND](this.keys.indexStatus('open'), this.keys.base, now, this.options.groupingWindowMinutes * 60_000, this.retentionMs, trim, JSON.stringify(rows), this.retentionMs + INDEX_RENEW_MS);
       calls.push(call.then((reply) => (this.noteRenewed(chunk, reply, renewals, now), reply)));
     }
     const flat = (await Promise.all(calls)).flat();
