@@ -6,7 +6,7 @@
 //                           [--client lean|autocannon] [--external http://127.0.0.1:8080 --token T]
 //
 // Without --external it starts the server itself as a child process (`node bin/hivewatch.js serve`, with the
-// Node flags in HW_SERVER_NODE_ARGS if set) on a throw-away key prefix, and deletes that prefix's keys at the end. No workers run: this measures intake only. --in-flight sets both the batched
+// Node flags of that file's shebang, or those of HW_SERVER_NODE_ARGS when it is set, even empty) on a throw-away key prefix, and deletes that prefix's keys at the end. No workers run: this measures intake only. --in-flight sets both the batched
 // connections and the raw addBulk calls in flight, so the two sides always run at the same concurrency.
 // The load generator shares the two cores with the server and Redis, so by default it is the lean driver of
 // bench/http-load.ts; `--client autocannon` runs the same load through autocannon, which costs several times
@@ -19,6 +19,7 @@ import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { alertJson } from './alert-template.js';
+import { nodeFlagsOf } from './node-flags.js';
 import { runLoad, type LoadResult } from './http-load.js';
 import { parseAlert } from '../detection/alert.js';
 import { loadConfig } from '../workers/config.js';
@@ -43,10 +44,16 @@ const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const root = resolve(import.meta.dirname, '..');
 const PATH = '/v1/alerts/elastic';
 
+/** The Node flags of bin/hivewatch.js's shebang, as `npx hivewatch serve` runs it; HW_SERVER_NODE_ARGS, even empty, replaces them. */
+function serverNodeArgs(): string[] {
+  const flags = process.env.HW_SERVER_NODE_ARGS ?? nodeFlagsOf(readFileSync(resolve(root, 'bin/hivewatch.js'), 'utf8'));
+  return flags.split(' ').filter(Boolean);
+}
+
 async function startServer(): Promise<{ url: string; child: ChildProcess | null }> {
   if (external) return { url: external, child: null };
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [...(process.env.HW_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), resolve(root, 'bin/hivewatch.js'), 'serve'], {
+  const child = spawn(process.execPath, [...serverNodeArgs(), resolve(root, 'bin/hivewatch.js'), 'serve'], {
     cwd: root,
     env: {
       ...process.env,
