@@ -52,7 +52,9 @@ function expandCopy(value: unknown): unknown {
 const text = z.string().min(1);
 const firstText = z.union([text, z.array(text).nonempty().transform((values) => values[0]!)]);
 const pid = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)]);
-const timestamp = z.union([z.string().datetime({ offset: true }), z.string().regex(/^\d{4}-\d{2}-\d{2}T/)]);
+// Any ISO 8601 date-time, with or without a zone: every string the stricter z.iso.datetime() accepts starts so,
+// and one regex allocates far less per alert than a union of the two.
+const timestamp = z.string().regex(/^\d{4}-\d{2}-\d{2}T/, { message: 'expected an ISO 8601 date-time such as 2026-11-20T10:00:00Z' });
 
 const processSchema = z.object({
   entity_id: text.optional(),
@@ -68,16 +70,12 @@ const processSchema = z.object({
       pid: pid.optional(),
       executable: text.optional(),
       command_line: text.optional(),
-      name: text.optional(),
     })
     .optional(),
 });
 
 const ruleSchema = z.object({
   rule_id: text.optional(),
-  uuid: text.optional(),
-  id: text.optional(),
-  name: text.optional(),
   version: z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).optional(),
   parameters: z.object({ query: z.string().optional(), rule_id: text.optional() }).optional(),
 });

@@ -47,6 +47,44 @@ describe('parseAlert', () => {
   });
 });
 
+describe('parseAlert validates only what it uses', () => {
+  it('accepts an alert whose unused fields are odd (an empty rule name, a numeric parent name)', () => {
+    const odd = {
+      ...nested,
+      process: { ...nested.process, parent: { ...nested.process.parent, name: 42 } },
+      kibana: { alert: { ...nested.kibana.alert, rule: { ...nested.kibana.alert.rule, name: '', uuid: '', id: '' } } },
+    };
+    const alert = parseAlert(odd);
+    expect(alert.ruleId).toBe('a7e7bfa3-088e-4f13-b29e-3986e0e756b8');
+    expect(alert.process.parent.pid).toBe(100);
+    expect(getField(alert.document, 'kibana.alert.rule.name')).toBe('');
+  });
+});
+
+describe('parseAlert timestamps', () => {
+  const withTime = (time: unknown) => ({ ...nested, kibana: { alert: { ...nested.kibana.alert, original_time: time } } });
+
+  it('accepts ISO 8601 date-times with a zone, with an offset, or with none', () => {
+    for (const time of ['2026-11-20T10:00:00Z', '2026-11-20T10:00:00.123456+02:00', '2026-11-20T10:00:00']) {
+      expect(parseAlert(withTime(time)).originalTime).toBe(time);
+    }
+  });
+
+  it('rejects anything else, naming the field and the expected form', () => {
+    for (const time of ['20 Nov 2026 10:00', '2026-11-20', '', 1763632800000]) {
+      try {
+        parseAlert(withTime(time));
+        expect.unreachable();
+      } catch (err) {
+        expect(err).toBeInstanceOf(AlertValidationError);
+        const issue = (err as AlertValidationError).issues[0]!;
+        expect(issue.field).toBe('kibana.alert.original_time');
+        expect(issue.message).toMatch(typeof time === 'string' ? /^expected an ISO 8601 date-time such as 2026-11-20T10:00:00Z$/ : /expected string/);
+      }
+    }
+  });
+});
+
 describe('getField', () => {
   it('reads nested, flattened and mixed documents', () => {
     expect(getField({ process: { parent: { name: 'cmd.exe' } } }, 'process.parent.name')).toBe('cmd.exe');
