@@ -65,18 +65,20 @@ for _, a in ipairs(cjson.decode(ARGV[6])) do
       local grouped = redis.call('SET', groupKey, newCaseId, 'NX', 'PX', windowMs, 'GET')
       if grouped then
         local rec = base .. 'case:' .. grouped
-        local f = redis.call('HMGET', rec, 'status', 'firstAlertAt', 'lastAlertAt', 'userId', 'createdAt')
+        local f = redis.call('HMGET', rec, 'status', 'firstAlertAt', 'lastAlertAt', 'userId', 'createdAt', 'alertCount')
         if f[1] and f[1] ~= 'closed' then
           caseId = grouped
-          local update = {'updatedAt', now}
+          -- A record as created has no lastAlertAt or alertCount: they are its firstAlertAt and 1 until an alert joins.
+          local update = {'updatedAt', now, 'alertCount', (tonumber(f[6]) or 1) + 1}
+          local last = f[3] or f[2]
           if originalTime < f[2] then update[#update + 1] = 'firstAlertAt'; update[#update + 1] = originalTime end
-          if originalTime > f[3] then update[#update + 1] = 'lastAlertAt'; update[#update + 1] = originalTime end
+          if originalTime > last then last = originalTime end
+          if last ~= f[3] then update[#update + 1] = 'lastAlertAt'; update[#update + 1] = last end
           if userId ~= '' and f[4] == '' then
             update[#update + 1] = 'userId'; update[#update + 1] = userId
             update[#update + 1] = 'userName'; update[#update + 1] = userName
             index(base .. 'index:user:' .. userId, f[5], caseId, renew)
           end
-          redis.call('HINCRBY', rec, 'alertCount', 1)
           redis.call('HSET', rec, unpack(update))
           if redis.call('RPUSH', rec .. ':alerts', alertId) == 1 then redis.call('PEXPIRE', rec .. ':alerts', retentionMs) end
           redis.call('SET', alertKey, caseId, 'KEEPTTL')
@@ -90,9 +92,10 @@ for _, a in ipairs(cjson.decode(ARGV[6])) do
       outcome = 'created'
       caseId = newCaseId
       local rec = base .. 'case:' .. caseId
-      redis.call('HSET', rec, 'id', caseId, 'status', 'open', 'hostId', hostId, 'hostName', a[4],
-        'userId', userId, 'userName', userName, 'parentKey', parentKey, 'createdAt', now, 'updatedAt', now,
-        'firstAlertAt', originalTime, 'lastAlertAt', originalTime, 'alertCount', 1, 'firstAlertId', alertId)
+      -- Only what a reader cannot derive (CaseStore.get): a storm creates a record per alert, and each field
+      -- of a new hash costs Redis time. id, updatedAt, lastAlertAt and alertCount follow from the key and these.
+      redis.call('HSET', rec, 'status', 'open', 'hostId', hostId, 'hostName', a[4], 'userId', userId,
+        'userName', userName, 'parentKey', parentKey, 'createdAt', now, 'firstAlertAt', originalTime, 'firstAlertId', alertId)
       redis.call('PEXPIRE', rec, retentionMs)
       index(KEYS[1], now, caseId, false)
       index(base .. 'index:host:' .. hostId, now, caseId, renew)

@@ -42,6 +42,15 @@ export const caseRecordSchema = z.object({
 });
 export type CaseRecord = z.infer<typeof caseRecordSchema>;
 
+/**
+ * Admission writes a new case without the fields that follow from others (ADMIT_ALERTS): its id is in its key,
+ * and until a second alert joins, it was updated when created and its last alert is its first. Records written
+ * before that hold them all.
+ */
+function withDerivedFields(caseId: string, hash: Record<string, string>): Record<string, string> {
+  return { id: caseId, updatedAt: hash.createdAt!, lastAlertAt: hash.firstAlertAt!, alertCount: '1', ...hash };
+}
+
 export type AdmitOutcome = 'created' | 'joined' | 'duplicate';
 
 export interface AdmitResult {
@@ -243,8 +252,9 @@ export class CaseStore {
 
   async get(caseId: string): Promise<CaseRecord | null> {
     const hash = await this.redis.hgetall(this.keys.record(caseId));
-    if (!hash.id) return null;
-    return caseRecordSchema.parse(hash);
+    // A report written after its case expired leaves a hash without status: no case.
+    if (!hash.status) return null;
+    return caseRecordSchema.parse(withDerivedFields(caseId, hash));
   }
 
   async require(caseId: string): Promise<CaseRecord> {
