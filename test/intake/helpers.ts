@@ -1,6 +1,8 @@
 // Shared fixtures of the intake tests: a config on a unique Redis prefix, alerts in Kibana's shapes, cleanup.
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
+import { CaseStore, type CaseStoreOptions } from '../../workers/cases/store.js';
 import { loadConfig, type ConfigInput, type HivewatchConfig } from '../../workers/config.js';
 import { createRedis, deleteKeys, waitReady } from '../../workers/redis.js';
 
@@ -39,6 +41,28 @@ export async function connect(role: 'producer' | 'worker' = 'producer'): Promise
 /** Deletes this test file's keys only (SCAN on its own prefix; never FLUSHDB). */
 export async function cleanup(redis: Redis, prefix: string): Promise<void> {
   await deleteKeys(redis, `${prefix}:*`);
+}
+
+/** A case store on the file's own prefix and on a clock the test moves (`cases.clock`): connected before the file's
+ * tests, its keys deleted after them. `cases.storeWith(options)` opens another store on the same prefix and clock. */
+export function useCaseStore(area: string) {
+  const cases = {
+    prefix: uniquePrefix(area),
+    clock: Date.UTC(2026, 10, 1),
+    redis: undefined as unknown as Redis,
+    store: undefined as unknown as CaseStore,
+    storeWith: (options: Partial<CaseStoreOptions> = {}): CaseStore =>
+      new CaseStore(cases.redis, { prefix: cases.prefix, groupingWindowMinutes: 60, retentionDays: 30, now: () => cases.clock, ...options }),
+  };
+  beforeAll(async () => {
+    cases.redis = await connect();
+    cases.store = cases.storeWith();
+  });
+  afterAll(async () => {
+    await cleanup(cases.redis, cases.prefix);
+    await cases.redis.quit();
+  });
+  return cases;
 }
 
 let counter = 0;
